@@ -1,0 +1,186 @@
+/**
+ * Runs the real `opengslb` binary (built JavaScript) as a child process on loopback ports, and talks to it
+ * with real clients: DNS over UDP/TCP, HTTP for REST and metrics, signals for lifecycle.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type dnsPacket from 'dns-packet';
+import { queryTcp, queryUdp } from '../../internal/dns/client.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const OPENGSLB_BIN = join(REPO_ROOT, 'dist/cmd/opengslb/main.js');
+
+export interface Ports {
+  dns: number;
+  api: number;
+  metrics: number;
+  grpc: number;
+}
+
+export async function allocatePorts(): Promise<Ports> {
+  return { dns: await freePort(), api: await freePort(), metrics: await freePort(), grpc: await freePort() };
+}
+
+/** The listener part of a config: every address on 127.0.0.1 at the given ports. */
+export function listenersYaml(p: Ports, extraApi = ''): string {
+  return `
+dns:
+  listen_address: "127.0.0.1:${p.dns}"
+  default_ttl: 30
+metrics:
+  address: "127.0.0.1:${p.metrics}"
+api:
+  address: "127.0.0.1:${p.api}"
+${extraApi}
+grpc:
+  address: "127.0.0.1:${p.grpc}"
+logging:
+  level: debug
+`;
+}
+
+export interface RunningOpengslb {
+  ports: Ports;
+  proc: ChildProcess;
+  configPath: string;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process exits. */
+  exited: Promise<number | string>;
+  udp(name: string, type?: string): Promise<dnsPacket.DecodedPacket>;
+  tcp(name: string, type?: string): Promise<dnsPacket.DecodedPacket>;
+  /** A records (or AAAA) of one UDP answer, sorted; throws on a non-NOERROR answer. */
+  addresses(name: string, type?: 'A' | 'AAAA'): Promise<string[]>;
+  api(path: string, init?: RequestInit): Promise<{ status: number; body: unknown }>;
+  metrics(): Promise<string>;
+  writeConfig(yaml: string): void;
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | string>;
+}
+
+export interface StartOptions {
+  /** Full YAML; use `listenersYaml(ports)` for the listener part. */
+  config: string;
+  ports: Ports;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Wait for /api/v1/ready (default true). */
+  waitReady?: boolean;
+}
+
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [OPENGSLB_BIN, ...args], {
+      env: { PATH: process.env['PATH'], ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Writes the config to a temp dir and starts the binary; registers nothing globally (call stop()). */
+export async function startOpengslb(opts: StartOptions): Promise<RunningOpengslb> {
+  const dir = mkdtempSync(join(tmpdir(), 'opengslb-test-'));
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, opts.config);
+  const proc = spawn(
+    process.execPath,
+    [OPENGSLB_BIN, '--config', configPath, '--data-dir', join(dir, 'data'), ...(opts.args ?? [])],
+    { env: { PATH: process.env['PATH'], ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    proc.on('exit', (code, signal) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  const p = opts.ports;
+  const running: RunningOpengslb = {
+    ports: p,
+    proc,
+    configPath,
+    output: () => out,
+    exited,
+    udp: (name, type = 'A') => queryUdp('127.0.0.1', p.dns, name, type, { timeoutMs: 2000 }),
+    tcp: (name, type = 'A') => queryTcp('127.0.0.1', p.dns, name, type, { timeoutMs: 2000 }),
+    async addresses(name, type = 'A') {
+      const r = await queryUdp('127.0.0.1', p.dns, name, type, { timeoutMs: 2000 });
+      if (rcodeOf(r) !== 'NOERROR') throw new Error(`${name} ${type}: rcode ${rcodeOf(r)}`);
+      return answerData(r, type).sort();
+    },
+    async api(path, init) {
+      const res = await fetch(`http://127.0.0.1:${p.api}${path}`, init);
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+    },
+    async metrics() {
+      const res = await fetch(`http://127.0.0.1:${p.metrics}/metrics`);
+      return res.text();
+    },
+    writeConfig: (yaml) => writeFileSync(configPath, yaml),
+    signal: (sig) => {
+      proc.kill(sig);
+    },
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+  if (opts.waitReady !== false) {
+    try {
+      await waitFor(
+        'opengslb /api/v1/ready',
+        async () => {
+          if (proc.exitCode !== null) throw new Error(`opengslb exited with ${proc.exitCode}:\n${out}`);
+          return (await running.api('/api/v1/ready')).status === 200 ? true : undefined;
+        },
+        15_000,
+      );
+    } catch (e: unknown) {
+      await running.stop();
+      throw new Error(`${String(e)}\n--- opengslb output ---\n${out}`);
+    }
+  }
+  return running;
+}
+
+/** The value of one sample line of a metric in Prometheus text, e.g. `name{a="b"}`; undefined if absent. */
+export function metricValue(text: string, series: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return undefined;
+}
+
+/** The response code dns-packet decoded (its type definitions omit the field). */
+export function rcodeOf(p: dnsPacket.DecodedPacket): string {
+  return (p as { rcode?: string }).rcode ?? 'UNKNOWN';
+}
+
+/** The data of every answer record of one type, as strings, in answer order. */
+export function answerData(p: dnsPacket.DecodedPacket, type: string): string[] {
+  return (p.answers ?? []).filter((a) => a.type === type).map((a) => String((a as { data?: unknown }).data));
+}

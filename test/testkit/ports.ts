@@ -1,0 +1,31 @@
+/** Free loopback ports for integration tests (bind port 0, read it, release it). */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+async function freeTcp(host: string): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, host, () => resolve());
+  });
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+async function udpFree(host: string, port: number): Promise<boolean> {
+  const sock = createSocket('udp4');
+  return new Promise<boolean>((resolve) => {
+    sock.once('error', () => resolve(false));
+    sock.bind(port, host, () => sock.close(() => resolve(true)));
+  });
+}
+
+/** A port free for both TCP and UDP on `host` (DNS needs both). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freeTcp(host);
+    if (await udpFree(host, port)) return port;
+  }
+  throw new Error(`no port free for both TCP and UDP on ${host} after 20 attempts`);
+}
