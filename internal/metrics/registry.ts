@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { listenOrFail } from '../api/listen.js';
 
 /** A registry with process and Node.js runtime metrics already registered. */
 export function createRegistry(): Registry {
@@ -43,7 +44,7 @@ export function createMetricsServer(opts: { host: string; port: number; registry
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
   return {
-    start: () => listenOrExplain(server, opts.host, opts.port, 'metrics'),
+    start: () => listenOrFail(server, opts.host, opts.port, 'metrics'),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -51,32 +52,4 @@ export function createMetricsServer(opts: { host: string; port: number; registry
       }),
     address: () => server.address() as AddressInfo,
   };
-}
-
-/** Listens, turning bind failures into one clear line naming the component and address. */
-export function listenOrExplain(
-  server: Server,
-  host: string,
-  port: number,
-  component: string,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      const where = `${host === '' ? '*' : host}:${port}`;
-      const why =
-        e.code === 'EADDRINUSE'
-          ? 'address already in use'
-          : e.code === 'EACCES'
-            ? 'permission denied'
-            : e.message;
-      reject(
-        new Error(`${component}: cannot listen on ${where}: ${why} (${e.code ?? 'error'})`, { cause: e }),
-      );
-    };
-    server.once('error', onError);
-    server.listen({ host: host === '' ? undefined : host, port }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -1,0 +1,11 @@
+export type { ApiErrorBody } from './api-error.js';
+export { ApiHttpError, apiError } from './api-error.js';
+export type { JsonBodyResult, JsonSyntaxError } from './json-body.js';
+export { decodeJsonBody, findJsonSyntaxError } from './json-body.js';
+export { formatHostPort, listenOrFail } from './listen.js';
+export type { Cidr, NetworkMatcherOptions } from './networks.js';
+export { createNetworkMatcher, displayAddress, parseCidr } from './networks.js';
+export type { ApiRequest, ApiResponse, HttpMethod, Route, RouteMatch, Router } from './router.js';
+export { createRouter } from './router.js';
+export type { ApiServer, ApiServerOptions } from './server.js';
+export { API_MAX_BODY_BYTES, createApiServer, UNMATCHED_ROUTE } from './server.js';
