@@ -125,6 +125,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
         port: apiAddr.port,
         log: log.child({ component: 'api' }),
         allow: (addr) => allow(addr),
+        // Leaves room inside the 5 s SIGTERM budget for the other listeners and the health monitor.
+        shutdownTimeoutMs: 3000,
         routes: overwatchRoutes({
           version: opts.version,
           nodeName: opts.nodeName,
