@@ -11,7 +11,7 @@ import { loadOverwatchConfig, overwatchFlags } from '../../internal/config/overw
 import type { OverwatchConfig } from '../../internal/config/overwatch-schema.js';
 import { createLogger } from '../../internal/log/index.js';
 import { VERSION } from '../../internal/version/version.js';
-import { startOverwatchNode } from '../../overwatch/node.js';
+import { type OverwatchNode, startOverwatchNode } from '../../overwatch/node.js';
 
 const USAGE = `Usage:
   opengslb --config FILE [flags]        run an overwatch node
@@ -102,18 +102,17 @@ async function main(): Promise<void> {
       'default data directory not usable; using fallback',
     );
 
-  let node: Awaited<ReturnType<typeof startOverwatchNode>>;
-  try {
-    node = await startOverwatchNode({ config, log, version: VERSION, nodeName });
-  } catch (e: unknown) {
-    log.error({ err: e }, 'startup failed');
-    fail(1, [e instanceof Error ? e.message : String(e)]);
-  }
-  log.info({ data_dir: dataDir.dir }, 'OpenGSLB running');
-
+  // Handlers go in before anything binds: a SIGHUP during start-up must not kill the process (its default
+  // action), and a SIGTERM during start-up must still exit cleanly once listeners are up.
+  let node: OverwatchNode | undefined;
+  let reloadPending = false;
   let stopping = false;
-  process.on('SIGHUP', () => {
+  const reload = (): void => {
     if (stopping) return;
+    if (node === undefined) {
+      reloadPending = true;
+      return;
+    }
     const next = load();
     if (!next.ok) {
       log.error({ errors: next.errors }, 'configuration reload rejected; keeping the running configuration');
@@ -122,8 +121,8 @@ async function main(): Promise<void> {
     }
     config = next.value;
     node.reload(config);
-  });
-  const stop = (signal: string) => {
+  };
+  const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
@@ -132,6 +131,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, STOP_DEADLINE_MS);
     deadline.unref();
+    if (node === undefined) return; // start-up finishes, sees `stopping` and stops
     node.stop().then(
       () => {
         log.info('stopped');
@@ -144,8 +144,21 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.on('SIGHUP', reload);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    node = await startOverwatchNode({ config, log, version: VERSION, nodeName });
+  } catch (e: unknown) {
+    log.error({ err: e }, 'startup failed');
+    fail(1, [e instanceof Error ? e.message : String(e)]);
+  }
+  log.info({ data_dir: dataDir.dir }, 'OpenGSLB running');
+  if (stopping) {
+    stopping = false;
+    stop('SIGTERM (during start-up)');
+  } else if (reloadPending) reload();
 }
 
 main().catch((e: unknown) =>
