@@ -13,7 +13,11 @@ import { startBackends } from '../test/testkit/backends.js';
 import { allocatePorts, listenersYaml, startOpengslb } from '../test/testkit/opengslb.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, queries: { type: 'string', default: '20000' }, inflight: { type: 'string', default: '32' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    queries: { type: 'string', default: '20000' },
+    inflight: { type: 'string', default: '32' },
+  },
 });
 const RUNS = Number(values.runs);
 const QUERIES = Number(values.queries);
@@ -31,7 +35,12 @@ async function run(port: number): Promise<{ qps: number; p50: number; p99: numbe
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   const packets = Array.from({ length: 65536 }, (_v, id) =>
-    dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type: 'A', name: 'app.example.com', class: 'IN' }] }),
+    dnsPacket.encode({
+      type: 'query',
+      id,
+      flags: 0,
+      questions: [{ type: 'A', name: 'app.example.com', class: 'IN' }],
+    }),
   );
   const sentAt = new Float64Array(65536);
   const latencies: number[] = [];
@@ -39,7 +48,10 @@ async function run(port: number): Promise<{ qps: number; p50: number; p99: numbe
   let received = 0;
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`run timed out with ${received}/${QUERIES} answers`)), 120_000);
+    const deadline = setTimeout(
+      () => reject(new Error(`run timed out with ${received}/${QUERIES} answers`)),
+      120_000,
+    );
     const send = () => {
       const id = sent % 65536;
       sentAt[id] = performance.now();
@@ -84,7 +96,9 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const r = await run(ports.dns);
     results.push(r);
-    console.log(`run ${i + 1}: ${r.qps.toFixed(0)} qps, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`);
+    console.log(
+      `run ${i + 1}: ${r.qps.toFixed(0)} qps, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`,
+    );
   }
   console.log(
     `median of ${RUNS} runs (${QUERIES} queries, ${INFLIGHT} in flight): ${median(results.map((r) => r.qps)).toFixed(0)} qps, p50 ${median(results.map((r) => r.p50)).toFixed(3)} ms, p99 ${median(results.map((r) => r.p99)).toFixed(3)} ms`,

@@ -202,6 +202,7 @@ describe('createHealthMonitor with real checkers', () => {
         target('keep', port, spec('http')),
         target('move', port, spec('http')),
         target('drop', port, spec('http')),
+        target('respec', port, spec('http')),
       ],
       log,
       onResult: (tg) => seen.push(tg.key),
@@ -217,8 +218,12 @@ describe('createHealthMonitor with real checkers', () => {
       target('keep', port, spec('http'), 'eu-west'),
       target('move', other, spec('http')),
       target('new', other, spec('tcp')),
+      target('respec', port, spec('http', { intervalMs: 150 })),
     ]);
     seen.length = 0;
+    // Regression: a reload that only tunes check settings pulled healthy backends out of DNS answers.
+    const respec = m.get('respec');
+    assert.equal(respec?.healthy, true, 'a target whose spec alone changed keeps its verdict');
     const keep = m.get('keep');
     assert.deepEqual({ ...keep, region: 'eu' }, kept, 'unchanged target keeps its status');
     assert.equal(keep?.region, 'eu-west');
@@ -236,7 +241,7 @@ describe('createHealthMonitor with real checkers', () => {
     assert.ok(!seen.includes('drop'), `removed target still checked: ${seen.join(',')}`);
     assert.deepEqual(
       m.status().map((s) => s.key),
-      ['keep', 'move', 'new'],
+      ['keep', 'move', 'new', 'respec'],
     );
   });
 

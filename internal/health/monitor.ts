@@ -41,8 +41,9 @@ export interface HealthMonitor {
   start(): void;
   /**
    * Replaces the target set. A target with the same key, address, port and spec keeps its status and
-   * schedule (a changed region is adopted in place); removed targets stop; new or changed ones start with
-   * a fresh status, spread over their interval. Throws RangeError listing every invalid target; no-op
+   * schedule (a changed region is adopted in place); removed targets stop; new ones start with a fresh
+   * status, spread over their interval. A target whose spec alone changed restarts its schedule but keeps
+   * its verdict and counters until the new checks say otherwise. Throws RangeError listing every invalid target; no-op
    * after `stop()`.
    */
   update(targets: HealthTarget[]): void;
@@ -181,6 +182,11 @@ export function createHealthMonitor(opts: HealthMonitorOptions): HealthMonitor {
           next.set(t.key, old);
         } else {
           const p = newProbe(t);
+          // Same backend, new check settings: keep the verdict until the new probe has evidence, so a reload
+          // that only tunes an interval or a path does not pull healthy backends out of answers.
+          if (old !== undefined && old.target.address === t.address && old.target.port === t.port) {
+            p.status = { ...copyStatus(old.status), region: t.region };
+          }
           next.set(t.key, p);
           fresh.push(p);
         }

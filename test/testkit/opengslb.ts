@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type dnsPacket from 'dns-packet';
 import { queryTcp, queryUdp } from '../../internal/dns/client.js';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 import { waitFor } from './wait.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,8 +22,10 @@ export interface Ports {
   grpc: number;
 }
 
+/** Four distinct free ports on 127.0.0.1. */
 export async function allocatePorts(): Promise<Ports> {
-  return { dns: await freePort(), api: await freePort(), metrics: await freePort(), grpc: await freePort() };
+  const [dns, api, metrics, grpc] = (await freePorts(4)) as [number, number, number, number];
+  return { dns, api, metrics, grpc };
 }
 
 /** The listener part of a config: every address on 127.0.0.1 at the given ports. */
@@ -65,40 +67,84 @@ export interface RunningOpengslb {
 }
 
 export interface StartOptions {
-  /** Full YAML; use `listenersYaml(ports)` for the listener part. */
-  config: string;
-  ports: Ports;
+  /**
+   * Full YAML (use `listenersYaml(ports)` for the listener part), or a function of the ports. With a function,
+   * a port another process takes between allocation and bind (EADDRINUSE at startup) is retried with fresh ports.
+   */
+  config: string | ((ports: Ports) => string);
+  /** The ports the config uses; required with a string config, allocated when absent. */
+  ports?: Ports;
   args?: string[];
   env?: NodeJS.ProcessEnv;
-  /** Wait for /api/v1/ready (default true). */
+  /**
+   * Wait for /api/v1/ready (default true). With false, wait only until every listener is bound (the
+   * `listeners started` log line, so the config must log at info or below).
+   */
   waitReady?: boolean;
 }
 
+/** Startup attempts with fresh ports when a function config loses a port race. */
+const PORT_RACE_ATTEMPTS = 3;
+const STARTUP_TIMEOUT_MS = 15_000;
+
+/** Startup failed because a listener port was in use; the output is in the message. */
+class PortTakenError extends Error {}
+
+/**
+ * Runs the binary to completion (validate, --version, a failing start). A process still running after
+ * `timeoutMs` is killed and reported with code null and `timedOut`, so a product bug cannot hang the test.
+ */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  timeoutMs = 10_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [OPENGSLB_BIN, ...args], {
       env: { PATH: process.env['PATH'], ...env },
     });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, timeoutMs);
     p.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
     p.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': only then has all of stdout and stderr been read.
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
   });
 }
 
 /** Writes the config to a temp dir and starts the binary; registers nothing globally (call stop()). */
 export async function startOpengslb(opts: StartOptions): Promise<RunningOpengslb> {
+  const { config } = opts;
+  if (typeof config === 'string') {
+    if (opts.ports === undefined) throw new Error('startOpengslb: a string config needs the ports it uses');
+    return startOnce(config, opts.ports, opts);
+  }
+  for (let attempt = 1; ; attempt++) {
+    const ports = opts.ports !== undefined && attempt === 1 ? opts.ports : await allocatePorts();
+    try {
+      return await startOnce(config(ports), ports, opts);
+    } catch (e: unknown) {
+      if (!(e instanceof PortTakenError) || attempt >= PORT_RACE_ATTEMPTS) throw e;
+    }
+  }
+}
+
+async function startOnce(yaml: string, p: Ports, opts: StartOptions): Promise<RunningOpengslb> {
   const dir = mkdtempSync(join(tmpdir(), 'opengslb-test-'));
   const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, opts.config);
+  writeFileSync(configPath, yaml);
   const proc = spawn(
     process.execPath,
     [OPENGSLB_BIN, '--config', configPath, '--data-dir', join(dir, 'data'), ...(opts.args ?? [])],
@@ -112,12 +158,12 @@ export async function startOpengslb(opts: StartOptions): Promise<RunningOpengslb
     out += d.toString();
   });
   const exited = new Promise<number | string>((resolve) => {
-    proc.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of the output been read.
+    proc.on('close', (code, signal) => {
       rmSync(dir, { recursive: true, force: true });
       resolve(code ?? signal ?? 'unknown');
     });
   });
-  const p = opts.ports;
   const running: RunningOpengslb = {
     ports: p,
     proc,
@@ -149,20 +195,31 @@ export async function startOpengslb(opts: StartOptions): Promise<RunningOpengslb
       return exited;
     },
   };
-  if (opts.waitReady !== false) {
-    try {
-      await waitFor(
-        'opengslb /api/v1/ready',
-        async () => {
-          if (proc.exitCode !== null) throw new Error(`opengslb exited with ${proc.exitCode}:\n${out}`);
-          return (await running.api('/api/v1/ready')).status === 200 ? true : undefined;
-        },
-        15_000,
-      );
-    } catch (e: unknown) {
-      await running.stop();
-      throw new Error(`${String(e)}\n--- opengslb output ---\n${out}`);
-    }
+  const waitReady = opts.waitReady !== false;
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const started = waitFor(
+    waitReady ? 'opengslb /api/v1/ready' : 'opengslb listeners started',
+    async () => {
+      if (gone) return false; // ends the polling; `early` below reports the exit
+      if (!waitReady) return out.includes('listeners started') ? true : undefined;
+      return (await running.api('/api/v1/ready')).status === 200 ? true : undefined;
+    },
+    STARTUP_TIMEOUT_MS,
+  );
+  // An exit during startup ends the wait at once instead of at the deadline.
+  const early = exited.then((code) => {
+    const message = `opengslb exited with ${code} during startup`;
+    throw out.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message);
+  });
+  try {
+    await Promise.race([started, early]);
+  } catch (e: unknown) {
+    await running.stop();
+    const message = `${e instanceof Error ? e.message : String(e)}\n--- opengslb output ---\n${out}`;
+    throw e instanceof PortTakenError ? new PortTakenError(message) : new Error(message, { cause: e });
   }
   return running;
 }

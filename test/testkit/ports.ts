@@ -29,3 +29,26 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   }
   throw new Error(`no port free for both TCP and UDP on ${host} after 20 attempts`);
 }
+
+/** `count` distinct ports, each free for TCP and UDP on `host` when chosen. */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const out = new Set<number>();
+  // Released ports can come back from the kernel; draw until the set holds `count` distinct ones.
+  for (let draws = 0; out.size < count; draws++) {
+    if (draws >= count * 10) throw new Error(`no ${count} distinct free ports on ${host} in ${draws} draws`);
+    out.add(await freePort(host));
+  }
+  return [...out];
+}
+
+/** True when `port` can be bound on `host` for both TCP and UDP right now (nothing listens there). */
+export async function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const srv = createServer();
+  const tcp = await new Promise<boolean>((resolve) => {
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => resolve(true));
+  });
+  if (!tcp) return false;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return udpFree(host, port);
+}

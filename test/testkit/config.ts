@@ -1,0 +1,78 @@
+/**
+ * Typed builders for the `regions` and `domains` part of a test configuration. YAML is a superset of JSON, so
+ * the objects are written as JSON flow collections after the listener block; keys are the file's snake_case.
+ */
+import type { TestBackend } from './backends.js';
+import { listenersYaml, type Ports } from './opengslb.js';
+
+/** `regions[].health_check`; durations as the file writes them (`200ms`). */
+export interface HealthCheckYaml {
+  type?: 'http' | 'https' | 'tcp';
+  interval: string;
+  timeout: string;
+  path?: string;
+  failure_threshold?: number;
+  success_threshold?: number;
+}
+
+/** `regions[].servers[]`. */
+export interface ServerYaml {
+  address: string;
+  port: number;
+  weight?: number;
+}
+
+/** `regions[]`. */
+export interface RegionYaml {
+  name: string;
+  servers: ServerYaml[];
+  health_check: HealthCheckYaml;
+}
+
+/** `domains[]`. */
+export interface DomainYaml {
+  name: string;
+  routing_algorithm?: 'round-robin' | 'weighted' | 'failover';
+  regions: string[];
+  ttl?: number;
+  max_records?: number;
+  return_last_healthy?: boolean;
+}
+
+/** Everything a test config varies besides the listeners. */
+export interface GslbYaml {
+  regions: RegionYaml[];
+  domains: DomainYaml[];
+  /** Extra lines inside the `api:` block, indented two spaces (e.g. `  allow_loopback: false`). */
+  api?: string;
+}
+
+/** Quick HTTP checks within the integration-test budget: 200ms apart, 150ms deadline, fall 2, rise 2. */
+export const FAST_CHECK: HealthCheckYaml = {
+  type: 'http',
+  interval: '200ms',
+  timeout: '150ms',
+  path: '/health',
+  failure_threshold: 2,
+  success_threshold: 2,
+};
+
+/** One server entry per backend, optionally with weights in the same order. */
+export function serversOf(backends: readonly TestBackend[], weights?: readonly number[]): ServerYaml[] {
+  return backends.map((b, i) => {
+    const weight = weights?.[i];
+    return weight === undefined
+      ? { address: b.address, port: b.port }
+      : { address: b.address, port: b.port, weight };
+  });
+}
+
+/** A complete configuration: listeners on `ports` (all 127.0.0.1) plus the given regions and domains. */
+export function gslbConfig(ports: Ports, body: GslbYaml): string {
+  return [
+    listenersYaml(ports, body.api ?? ''),
+    `regions: ${JSON.stringify(body.regions)}`,
+    `domains: ${JSON.stringify(body.domains)}`,
+    '',
+  ].join('\n');
+}
