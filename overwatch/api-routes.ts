@@ -5,15 +5,17 @@
 import { type ApiResponse, apiError, type Route } from '../internal/api/index.js';
 import type { OverwatchConfig } from '../internal/config/overwatch-schema.js';
 import type { TargetStatus } from '../internal/health/index.js';
-import type { AnswerTable } from './answer-table.js';
+import type { AgentRecord } from './agent-registry.js';
 import { formatTarget } from './backends.js';
+import type { ServingState } from './serving-state.js';
 
 /** What the handlers read; every call returns current data, so reloads show up at once. */
 export interface ApiView {
   version: string;
   nodeName: string;
   config(): OverwatchConfig;
-  table(): AnswerTable;
+  state: ServingState;
+  agents(): AgentRecord[];
   ready(): boolean;
   servers(): TargetStatus[];
   serverStatus(healthKey: string): TargetStatus | undefined;
@@ -24,11 +26,6 @@ const ok = (body: unknown): ApiResponse => ({ status: 200, body });
 
 function iso(d: Date | undefined): string | null {
   return d === undefined ? null : d.toISOString();
-}
-
-function backendStatus(s: TargetStatus | undefined): 'healthy' | 'unhealthy' | 'unknown' {
-  if (s?.healthy === undefined) return 'unknown';
-  return s.healthy ? 'healthy' : 'unhealthy';
 }
 
 function notYet(what: string, issue: string): Route['handler'] {
@@ -90,7 +87,7 @@ export function overwatchRoutes(view: ApiView): Route[] {
       handler: () =>
         ok({
           domains: view.config().domains.map((d) => {
-            const entry = view.table().domains.get(d.name.toLowerCase());
+            const entry = view.state.table().domains.get(d.name.toLowerCase());
             return {
               name: d.name,
               routing_algorithm: d.routingAlgorithm,
@@ -109,27 +106,29 @@ export function overwatchRoutes(view: ApiView): Route[] {
       path: '/api/v1/backends',
       handler: () =>
         ok({
-          backends: [...view.table().domains.values()].flatMap((d) =>
-            d.backends.map((b) => {
-              const s = view.serverStatus(b.healthKey);
-              const status = backendStatus(s);
-              return {
-                service: b.service,
-                address: b.address,
-                port: b.port,
-                target: formatTarget(b.address, b.port),
-                region: b.region,
-                weight: b.weight,
-                effective_weight: status === 'healthy' ? b.weight : 0,
-                status,
-                reason: s?.lastError ?? (status === 'healthy' ? 'health check passing' : 'not checked yet'),
-                source: 'external',
-                agent_id: null,
-                last_change: iso(s?.lastCheck),
-              };
-            }),
-          ),
+          backends: view.state.backends().map((b) => {
+            const v = view.state.verdict(b);
+            return {
+              service: b.service,
+              address: b.address,
+              port: b.port,
+              target: formatTarget(b.address, b.port),
+              region: b.region,
+              weight: b.weight,
+              effective_weight: v.status === 'healthy' ? b.weight : 0,
+              status: v.status,
+              reason: v.reason,
+              source: v.source,
+              agent_id: b.agentId ?? null,
+              last_change: iso(v.lastChange),
+            };
+          }),
         }),
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/agents',
+      handler: () => ok({ agents: view.agents().map(agentJson) }),
     },
     { method: 'GET', path: '/api/v1/cluster/status', handler: () => ok(clusterStatus()) },
     {
@@ -148,12 +147,34 @@ export function overwatchRoutes(view: ApiView): Route[] {
       path: '/api/v1/cluster/health',
       handler: () => ok({ healthy: true, is_leader: true, mode: 'standalone' }),
     },
-    {
-      method: 'GET',
-      path: '/api/v1/agents',
-      handler: notYet('the agent registry', 'the gRPC/agent issue (#3)'),
-    },
     { method: 'GET', path: '/api/v1/overrides', handler: notYet('overrides', 'the decisions issue (#4)') },
     { method: 'GET', path: '/api/v1/events', handler: notYet('the event trail', 'the decisions issue (#4)') },
   ];
+}
+
+function agentJson(a: AgentRecord) {
+  const signal = (name: 'cpu' | 'memory' | 'error_rate') => {
+    const r = a.report?.signals.find((s) => s.signal === name);
+    return r === undefined
+      ? null
+      : { value: r.value, threshold: r.threshold, state: r.state, trend: r.trendPerMinute, reason: r.reason };
+  };
+  return {
+    id: a.id,
+    hostname: a.hostname,
+    region: a.region,
+    version: a.version,
+    node_id: a.nodeId,
+    connected: a.connected,
+    state: a.state,
+    last_seen: a.lastSeenWall.toISOString(),
+    backends: a.backends.map((b) => ({
+      service: b.service,
+      address: b.address,
+      port: b.port,
+      weight: b.weight,
+      healthy: a.claims.get(`${b.service}|${b.address}:${b.port}`)?.healthy ?? null,
+    })),
+    signals: { cpu: signal('cpu'), memory: signal('memory'), error_rate: signal('error_rate') },
+  };
 }

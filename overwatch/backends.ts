@@ -17,6 +17,8 @@ export interface Backend {
   /** Configured weight, 0..1000. */
   weight: number;
   family: 4 | 6;
+  /** The agent fronting this backend; undefined for a backend only the static configuration knows. */
+  agentId: string | undefined;
 }
 
 /** `region/10.0.0.1:80` or `region/[2001:db8::1]:80`. */
@@ -46,9 +48,67 @@ export function backendsOf(config: OverwatchConfig): Backend[] {
           port: s.port,
           weight: s.weight,
           family: isIP(s.address) === 6 ? 6 : 4,
+          agentId: undefined,
         });
       }
     }
+  }
+  return out;
+}
+
+/** An agent's backend announcement, as the merge needs it. */
+export interface AnnouncedBackend {
+  agentId: string;
+  region: string;
+  service: string;
+  address: string;
+  port: number;
+  weight: number;
+}
+
+/**
+ * Static backends plus those agents announce. A static backend an agent also announces becomes agent-fronted
+ * (the agent's claim decides, DESIGN.md section 5); an announced one the configuration lacks is added to its
+ * service after the static backends of the agent's region (or at the end when the domain does not list that
+ * region), so failover order stays the operator's.
+ */
+export function mergeAgentBackends(
+  config: OverwatchConfig,
+  statics: readonly Backend[],
+  announced: readonly AnnouncedBackend[],
+): Backend[] {
+  const out = statics.map((b) => ({ ...b }));
+  const key = (b: { service: string; address: string; port: number }) =>
+    `${b.service}|${b.address}:${b.port}`;
+  const index = new Map(out.map((b, i) => [key(b), i]));
+  for (const a of announced) {
+    const existing = index.get(key(a));
+    if (existing !== undefined) {
+      const b = out[existing] as Backend;
+      b.agentId = a.agentId;
+      continue;
+    }
+    const domain = config.domains.find((d) => d.name === a.service);
+    if (domain === undefined) continue; // the agent service rejects unknown services before this point
+    const added: Backend = {
+      healthKey: `agent:${a.agentId}/${formatTarget(a.address, a.port)}`,
+      service: a.service,
+      region: a.region,
+      address: a.address,
+      port: a.port,
+      weight: a.weight,
+      family: isIP(a.address) === 6 ? 6 : 4,
+      agentId: a.agentId,
+    };
+    const order = domain.regions.indexOf(a.region);
+    let at = out.length;
+    if (order >= 0) {
+      const later = out.findIndex((b) => b.service === a.service && domain.regions.indexOf(b.region) > order);
+      if (later >= 0) at = later;
+    }
+    out.splice(at, 0, added);
+    index.clear();
+    out.forEach((b, i) => index.set(key(b), i));
   }
   return out;
 }

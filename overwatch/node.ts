@@ -10,12 +10,12 @@ import type { OverwatchConfig } from '../internal/config/overwatch-schema.js';
 import { createDnsServer } from '../internal/dns/server.js';
 import { createHealthMonitor, type TargetStatus } from '../internal/health/index.js';
 import { createMetricsServer, createRegistry } from '../internal/metrics/registry.js';
-import { type AnswerTable, buildAnswerTable } from './answer-table.js';
+import { createAgentRegistry } from './agent-registry.js';
 import { overwatchRoutes } from './api-routes.js';
-import { type Backend, backendsOf } from './backends.js';
 import { answerQuery } from './dns-answer.js';
 import { healthTargetsOf } from './health-targets.js';
 import { createOverwatchMetrics, qtypeLabel } from './metrics.js';
+import { createServingState, type ServingState } from './serving-state.js';
 
 export interface OverwatchNodeOptions {
   config: OverwatchConfig;
@@ -68,11 +68,16 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     return c;
   };
 
-  let backends: Backend[] = backendsOf(config);
-  let serial = Math.floor(Date.now() / 1000);
   let latchedReady = false;
-  let table: AnswerTable;
-
+  const agents = createAgentRegistry();
+  let state: ServingState | undefined;
+  const rebuild = (): void => {
+    state?.rebuild();
+    metrics.healthyServers.reset();
+    for (const r of config.regions) metrics.healthyServers.set({ region: r.name }, 0);
+    for (const s of monitor.status())
+      if (s.healthy === true) metrics.healthyServers.inc({ region: s.region });
+  };
   const monitor = createHealthMonitor({
     targets: healthTargetsOf(config),
     log: log.child({ component: 'health' }),
@@ -80,22 +85,18 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       metrics.healthCheckResults.inc({ region: t.region, result: r.ok ? 'success' : 'failure' }),
     onChange: () => rebuild(),
   });
-
-  // The single rule deciding whether a backend is in answers until the decision engine replaces it.
-  const isServing = (b: Backend): boolean => monitor.get(b.healthKey)?.healthy === true;
+  const serving = createServingState({
+    config,
+    monitor,
+    registry: agents,
+    serial: Math.floor(Date.now() / 1000),
+  });
+  state = serving;
+  rebuild();
   const isReady = (): boolean => {
     latchedReady ||= monitor.firstRoundDone();
     return latchedReady;
   };
-  function rebuild(): void {
-    table = buildAnswerTable(config, backends, isServing, serial, table);
-    metrics.healthyServers.reset();
-    for (const r of config.regions) metrics.healthyServers.set({ region: r.name }, 0);
-    for (const s of monitor.status())
-      if (s.healthy === true) metrics.healthyServers.inc({ region: s.region });
-  }
-  table = buildAnswerTable(config, backends, isServing, serial);
-  rebuild();
 
   const dnsAddr = hostPort(config.dns.listenAddress);
   const dns = createDnsServer({
@@ -105,7 +106,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     maxUdpSize: config.dns.maxUdpSize,
     handler: (query) => {
       const started = performance.now();
-      const answer = answerQuery(query, { table, ready: isReady(), rand, nextCursor });
+      const answer = answerQuery(query, { table: serving.table(), ready: isReady(), rand, nextCursor });
       metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: answer.rcode });
       if (answer.rcode === 'REFUSED') metrics.dnsRefused.inc();
       metrics.dnsQueryDuration.observe((performance.now() - started) / 1000);
@@ -131,7 +132,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
           version: opts.version,
           nodeName: opts.nodeName,
           config: () => config,
-          table: () => table,
+          state: serving,
+          agents: () => agents.list(),
           ready: isReady,
           servers,
           serverStatus: (key) => monitor.get(key),
@@ -185,9 +187,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       config = next;
       log.level = next.logging.level;
       allow = accessCheck(next);
-      backends = backendsOf(next);
-      serial += 1;
       monitor.update(healthTargetsOf(next));
+      serving.setConfig(next);
       rebuild();
       metrics.configReloads.inc({ result: 'success' });
       log.info({ domains: next.domains.length, regions: next.regions.length }, 'configuration reloaded');
