@@ -10,11 +10,15 @@ import type { OverwatchConfig } from '../internal/config/overwatch-schema.js';
 import { createDnsServer } from '../internal/dns/server.js';
 import { createHealthMonitor, type TargetStatus } from '../internal/health/index.js';
 import { createMetricsServer, createRegistry } from '../internal/metrics/registry.js';
+import { createAdminService } from './admin-service.js';
 import { createAgentRegistry } from './agent-registry.js';
+import { createAgentService } from './agent-service.js';
 import { overwatchRoutes } from './api-routes.js';
 import { answerQuery } from './dns-answer.js';
+import { createNodeGrpc } from './grpc-server.js';
 import { healthTargetsOf } from './health-targets.js';
-import { createOverwatchMetrics, qtypeLabel } from './metrics.js';
+import { createOverwatchMetrics, qtypeLabel, refreshAgentGauges } from './metrics.js';
+import { policyFromConfig } from './proto-convert.js';
 import { createServingState, type ServingState } from './serving-state.js';
 
 export interface OverwatchNodeOptions {
@@ -146,7 +150,45 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     ? createMetricsServer({ host: metricsAddr.host, port: metricsAddr.port, registry })
     : undefined;
 
-  const listeners = [dns, api, metricsServer].filter((l) => l !== undefined);
+  const agentService = createAgentService({
+    nodeId: opts.nodeName,
+    registry: agents,
+    log: log.child({ component: 'agents' }),
+    tokens: () => config.cluster.overwatch.agentTokens,
+    domains: () => new Set(config.domains.map((d) => d.name)),
+    policy: () => policyFromConfig(config),
+    minReportIntervalMs: () => config.cluster.overwatch.minReportIntervalMs,
+    maxStreams: config.grpc.maxAgentStreams,
+    onChange: () => {
+      rebuild();
+      refreshAgentGauges(metrics, agents.list());
+    },
+    onThrottled: () => metrics.agentReports.inc({ result: 'throttled' }),
+    onRejected: (code) => metrics.agentRejected.inc({ code }),
+  });
+  const grpcAddr = hostPort(config.grpc.address);
+  const grpc = createNodeGrpc({
+    host: grpcAddr.host,
+    port: grpcAddr.port,
+    tls: config.grpc.tls,
+    log: log.child({ component: 'grpc' }),
+    agent: agentService.impl,
+    admin: createAdminService({
+      nodeId: opts.nodeName,
+      version: opts.version,
+      state: serving,
+      registry: agents,
+      ready: isReady,
+      adminToken: () => config.api.adminToken,
+      rand,
+      addresses: () => ({
+        grpc: config.grpc.address,
+        api: config.api.address,
+        dns: config.dns.listenAddress,
+      }),
+    }),
+  });
+  const listeners = [dns, grpc, api, metricsServer].filter((l) => l !== undefined);
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     for (const l of listeners) {
@@ -160,12 +202,29 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   log.info(
     {
       dns: config.dns.listenAddress,
+      grpc: config.grpc.address,
       api: config.api.enabled ? config.api.address : 'disabled',
       metrics: config.metrics.enabled ? config.metrics.address : 'disabled',
     },
     'listeners started',
   );
   monitor.start();
+  // Agent silence is judged on the monotonic clock; a sweep a second keeps stale detection within 1 s.
+  const sweep = setInterval(() => {
+    const ow = config.cluster.overwatch;
+    const r = agents.sweep(performance.now(), ow.staleThresholdMs, ow.removeAfterMs);
+    if (r.staled.length === 0 && r.removed.length === 0) return;
+    for (const id of r.staled)
+      log.warn(
+        { agent: id, threshold_ms: ow.staleThresholdMs },
+        'agent stale: no report within the threshold',
+      );
+    for (const id of r.removed)
+      log.warn({ agent: id, after_ms: ow.removeAfterMs }, 'agent removed after prolonged silence');
+    metrics.agentStale.inc(r.staled.length);
+    rebuild();
+    refreshAgentGauges(metrics, agents.list());
+  }, 1000);
   const firstRound = monitor.whenFirstRoundDone().then(
     () => {
       isReady();
@@ -184,12 +243,15 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       if (restartNeeded.length > 0) {
         log.warn({ listeners: restartNeeded }, 'listen addresses changed; they take effect after a restart');
       }
+      const policyChanged =
+        JSON.stringify(next.cluster.predictiveHealth) !== JSON.stringify(config.cluster.predictiveHealth);
       config = next;
       log.level = next.logging.level;
       allow = accessCheck(next);
       monitor.update(healthTargetsOf(next));
       serving.setConfig(next);
       rebuild();
+      if (policyChanged) agentService.broadcastPolicy();
       metrics.configReloads.inc({ result: 'success' });
       log.info({ domains: next.domains.length, regions: next.regions.length }, 'configuration reloaded');
     },
@@ -197,6 +259,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       metrics.configReloads.inc({ result: 'failure' });
     },
     async stop(): Promise<void> {
+      clearInterval(sweep);
       await Promise.all(listeners.map((l) => l.close()));
       await monitor.stop();
       await firstRound;

@@ -201,6 +201,12 @@ export const overwatchSchema = obj(
     grpc: obj(
       {
         address: str({ doc: 'Agent and admin gRPC listen address.', default: ':9443', check: checkHostPort }),
+        max_agent_streams: int({
+          doc: 'Concurrent agent streams this node accepts; more are refused with RESOURCE_EXHAUSTED.',
+          default: 1000,
+          min: 1,
+          max: 100_000,
+        }),
         tls: obj(
           {
             cert_file: pemFile('certificate'),
@@ -314,6 +320,11 @@ export const overwatchSchema = obj(
             agent_tokens: map(str({ doc: 'Token.' }), {
               doc: 'Agent token per service (`domains[].name`).',
               default: {},
+            }),
+            min_report_interval: duration({
+              doc: 'Reports from one agent closer together than this are dropped unacknowledged (throttling).',
+              default: 500,
+              minMs: 0,
             }),
             stale_threshold: duration({
               doc: "Silence after which an agent's backends are stale.",
