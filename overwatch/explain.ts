@@ -63,7 +63,7 @@ export function explain(
   return {
     rcode: answer.rcode,
     answers,
-    ttl: answer.answers[0]?.ttl ?? domain?.ttl ?? 0,
+    ttl: answer.answers[0]?.ttl ?? 0,
     algorithm: domain?.algorithm ?? '',
     summary: summarize(answer.rcode, answers, ready, domain !== undefined, req.clientAddress, backends),
     backends,

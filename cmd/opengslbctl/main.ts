@@ -1,21 +1,36 @@
 #!/usr/bin/env node
 /** `opengslbctl`: operator CLI. Exit codes: 0 ok, 1 the node could not be reached or answered an error, 2 usage. */
 import { parseArgs } from 'node:util';
+import * as admin from '../../internal/ctl/admin.js';
 import { COMMANDS, renderBody } from '../../internal/ctl/commands.js';
+import { OverwatchService } from '../../internal/gen/opengslb/v1/admin_pb.js';
+import { createClient } from '../../internal/grpc/client.js';
+import { channelCredentials } from '../../internal/grpc/credentials.js';
+import { GrpcError } from '../../internal/grpc/grpc-error.js';
 import { VERSION } from '../../internal/version/version.js';
 
-const USAGE = `Usage: opengslbctl [--api http://127.0.0.1:8080] [--json] COMMAND
+const USAGE = `Usage: opengslbctl [options] COMMAND
 
-Commands (REST API):
-  status     this node's mode, role and leader
-  members    cluster members
-  servers    health of every configured server
-  domains    configured names and how many backends serve each
-  backends   every backend with its status and reason
+Commands (admin gRPC, --address):
+  status                       this node's mode, role, leader and version
+  members                      cluster members and their addresses
+  backends [SERVICE]           every backend with its status and the reason
+  agents                       connected agents and their predictive signals
+  explain NAME [--client IP] [--qtype A|AAAA]
+                               the answer for NAME and why each backend is in or out
+  events [--follow]            decision events (health, predictive, veto, override)
+Commands (REST, --api):
+  servers                      health-check state of every configured server
+  domains                      configured names and how many backends serve each
 
 Options:
-  --api URL  REST API base URL (default $OPENGSLB_API or http://127.0.0.1:8080)
-  --json     print the raw JSON response
+  --address HOST:PORT  admin gRPC address (default $OPENGSLB_ADDRESS or 127.0.0.1:9443)
+  --token TOKEN        admin token (default $OPENGSLB_ADMIN_TOKEN), sent as authorization: Bearer
+  --ca-file F, --cert-file F, --key-file F, --server-name N, --tls
+                       TLS / mutual TLS to the gRPC port
+  --api URL            REST base URL (default $OPENGSLB_API or http://127.0.0.1:8080)
+  --json               print JSON instead of tables
+  --timeout MS         deadline per call (default 5000; --follow has none)
   --version, --help`;
 
 function fail(code: 1 | 2, msg: string): never {
@@ -28,48 +43,116 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       options: {
+        address: { type: 'string' },
+        token: { type: 'string' },
+        'ca-file': { type: 'string' },
+        'cert-file': { type: 'string' },
+        'key-file': { type: 'string' },
+        'server-name': { type: 'string' },
+        tls: { type: 'boolean' },
         api: { type: 'string' },
         json: { type: 'boolean' },
+        timeout: { type: 'string' },
+        client: { type: 'string' },
+        qtype: { type: 'string' },
+        follow: { type: 'boolean' },
         help: { type: 'boolean' },
         version: { type: 'boolean' },
       },
       allowPositionals: true,
     });
   } catch (e: unknown) {
-    fail(2, `${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    fail(2, `${e instanceof Error ? e.message : String(e)}\nrun "opengslbctl --help" for usage`);
   }
   const v = parsed.values;
+  const str = (k: string): string => (typeof v[k] === 'string' ? (v[k] as string) : '');
   if (v['help'] === true) return void process.stdout.write(`${USAGE}\n`);
   if (v['version'] === true) return void process.stdout.write(`opengslbctl ${VERSION}\n`);
-  const [name, ...rest] = parsed.positionals;
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (command === undefined || rest.length > 0)
+  const [command, ...args] = parsed.positionals;
+  const out = { json: v['json'] === true, write: (t: string) => process.stdout.write(`${t}\n`) };
+
+  const rest = command === undefined ? undefined : COMMANDS[command];
+  if (command === 'servers' || command === 'domains') {
+    if (rest === undefined || args.length > 0) fail(2, `usage: opengslbctl ${command}`);
+    const base = (str('api') || process.env['OPENGSLB_API'] || 'http://127.0.0.1:8080').replace(/\/$/, '');
+    let res: Response;
+    try {
+      res = await fetch(`${base}${rest.path}`, { signal: AbortSignal.timeout(5000) });
+    } catch (e: unknown) {
+      fail(
+        1,
+        `cannot reach ${base}: ${e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e)}`,
+      );
+    }
+    const body: unknown = await res.json().catch(() => undefined);
+    if (!res.ok || body === undefined) fail(1, `${base}${rest.path}: HTTP ${res.status}`);
+    return void out.write(out.json ? JSON.stringify(body, null, 2) : renderBody(rest, body));
+  }
+
+  const known = ['status', 'members', 'backends', 'agents', 'explain', 'events'];
+  if (command === undefined || !known.includes(command)) {
     fail(
       2,
-      `${name === undefined ? 'missing command' : `unknown command "${[name, ...rest].join(' ')}"`}\n${USAGE}`,
+      `${command === undefined ? 'missing command' : `unknown command "${command}"`}\nrun "opengslbctl --help" for usage`,
     );
-  const base = (
-    typeof v['api'] === 'string' ? v['api'] : (process.env['OPENGSLB_API'] ?? 'http://127.0.0.1:8080')
-  ).replace(/\/$/, '');
-  let res: Response;
+  }
+  const maxArgs = command === 'explain' ? 1 : command === 'backends' ? 1 : 0;
+  if (args.length > maxArgs || (command === 'explain' && args.length !== 1)) {
+    fail(
+      2,
+      command === 'explain'
+        ? 'usage: opengslbctl explain NAME [--client IP] [--qtype A|AAAA]'
+        : `unexpected argument "${args[maxArgs]}"`,
+    );
+  }
+  const address = str('address') || process.env['OPENGSLB_ADDRESS'] || '127.0.0.1:9443';
+  let setup: ReturnType<typeof channelCredentials>;
   try {
-    res = await fetch(`${base}${command.path}`, { signal: AbortSignal.timeout(5000) });
+    setup = channelCredentials({
+      tls: v['tls'] === true,
+      caFile: str('ca-file'),
+      certFile: str('cert-file'),
+      keyFile: str('key-file'),
+      serverName: str('server-name'),
+    });
   } catch (e: unknown) {
-    const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e);
-    fail(1, `cannot reach ${base}: ${cause}`);
+    fail(2, e instanceof Error ? e.message : String(e));
   }
-  const text = await res.text();
-  let body: unknown;
+  const client = createClient(OverwatchService, address, setup.credentials, setup.options);
+  const token = str('token') || process.env['OPENGSLB_ADMIN_TOKEN'] || '';
+  const timeoutMs = str('timeout') === '' ? 5000 : Number(str('timeout'));
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    fail(2, `--timeout: must be a positive number of ms (got ${str('timeout')})`);
+  const follow = v['follow'] === true;
+  const call = {
+    ...(token === '' ? {} : { metadata: { authorization: `Bearer ${token}` } }),
+    ...(command === 'events' && follow ? {} : { timeoutMs }),
+  };
   try {
-    body = JSON.parse(text);
-  } catch {
-    fail(1, `${base}${command.path} answered ${res.status} with a non-JSON body`);
+    switch (command) {
+      case 'status':
+        return await admin.status(client, out, call);
+      case 'members':
+        return await admin.members(client, out, call);
+      case 'backends':
+        return await admin.backends(client, out, call, args[0] ?? '');
+      case 'agents':
+        return await admin.agents(client, out, call);
+      case 'explain':
+        return await admin.explain(client, out, call, {
+          name: args[0] ?? '',
+          qtype: (str('qtype') || 'A').toUpperCase(),
+          client: str('client'),
+        });
+      case 'events':
+        return await admin.events(client, out, call, follow);
+    }
+  } catch (e: unknown) {
+    if (e instanceof GrpcError) fail(1, `${address}: ${e.toString()}`);
+    throw e;
+  } finally {
+    client.$close();
   }
-  if (!res.ok) {
-    const err = (body as { error?: { message?: string } }).error;
-    fail(1, `${base}${command.path}: ${res.status} ${err?.message ?? text.trim()}`);
-  }
-  process.stdout.write(`${v['json'] === true ? JSON.stringify(body, null, 2) : renderBody(command, body)}\n`);
 }
 
 main().catch((e: unknown) => fail(1, `unexpected error: ${e instanceof Error ? e.message : String(e)}`));
