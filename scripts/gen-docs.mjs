@@ -1,6 +1,13 @@
-// Regenerates docs/configuration.md from the schema (run after `npm run build`; `npm run docs` does both).
+// Regenerates the configuration references from the schemas (run after `npm run build`; `npm run docs` does
+// both): docs/configuration.md (overwatch) and docs/agent-configuration.md (agent).
 import { writeFileSync } from 'node:fs';
+import { agentReference } from '../dist/internal/config/agent.js';
 import { overwatchReference } from '../dist/internal/config/overwatch.js';
 
-writeFileSync(new URL('../docs/configuration.md', import.meta.url), overwatchReference());
-console.log('wrote docs/configuration.md');
+for (const [file, render] of [
+  ['configuration.md', overwatchReference],
+  ['agent-configuration.md', agentReference],
+]) {
+  writeFileSync(new URL(`../docs/${file}`, import.meta.url), render());
+  console.log(`wrote docs/${file}`);
+}

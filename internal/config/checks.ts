@@ -23,7 +23,8 @@ export function checkIp(text: string): string | undefined {
   return isIP(text) === 0 ? `must be an IPv4 or IPv6 address (got ${JSON.stringify(text)})` : undefined;
 }
 
-function isHostname(s: string): boolean {
+/** A DNS host name (RFC 1123 labels, no trailing dot). */
+export function isHostname(s: string): boolean {
   return /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
     s,
   );
