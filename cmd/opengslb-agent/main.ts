@@ -11,6 +11,7 @@ import { startAgent } from '../../agent/agent.js';
 import { agentFlags, loadAgentConfig } from '../../internal/config/agent.js';
 import type { Assignment } from '../../internal/config/overlay.js';
 import { channelCredentials } from '../../internal/grpc/credentials.js';
+import { routeGrpcLogs } from '../../internal/grpc/logging.js';
 import { createLogger } from '../../internal/log/index.js';
 import { VERSION } from '../../internal/version/version.js';
 
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     fail(2, [e instanceof Error ? e.message : String(e)]);
   }
   const log = createLogger({ level: config.logging.level, format: config.logging.format });
+  routeGrpcLogs(log.child({ component: 'grpc' }));
   const agentId = config.agent.id === '' ? hostname() : config.agent.id;
   let stopping = false;
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;

@@ -9,6 +9,7 @@ import { resolveDataDir } from '../../internal/config/data-dir.js';
 import type { Assignment } from '../../internal/config/overlay.js';
 import { loadOverwatchConfig, overwatchFlags } from '../../internal/config/overwatch.js';
 import type { OverwatchConfig } from '../../internal/config/overwatch-schema.js';
+import { routeGrpcLogs } from '../../internal/grpc/logging.js';
 import { createLogger } from '../../internal/log/index.js';
 import { VERSION } from '../../internal/version/version.js';
 import { type OverwatchNode, startOverwatchNode } from '../../overwatch/node.js';
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   }
   let config: OverwatchConfig = first.value;
   const log = createLogger({ level: config.logging.level, format: config.logging.format });
+  routeGrpcLogs(log.child({ component: 'grpc' }));
   const nodeName = config.cluster.nodeName === '' ? hostname() : config.cluster.nodeName;
   log.info({ version: VERSION, mode: config.cluster.mode, node_name: nodeName }, 'OpenGSLB starting');
   if (config.cluster.mode === 'cluster') {
