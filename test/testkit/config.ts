@@ -39,12 +39,46 @@ export interface DomainYaml {
   return_last_healthy?: boolean;
 }
 
+/** `cluster.overwatch`: how agents are admitted and aged out; durations as the file writes them. */
+export interface AgentPolicyYaml {
+  /** Service (`domains[].name`) -> token. */
+  agent_tokens?: Record<string, string>;
+  stale_threshold?: string;
+  remove_after?: string;
+  min_report_interval?: string;
+}
+
+/** One host signal of `cluster.predictive_health`. */
+export interface HostSignalPolicyYaml {
+  threshold?: number;
+  bleed_duration?: string;
+}
+
+/** `cluster.predictive_health`: the policy the overwatch sends to its agents. */
+export interface PredictiveHealthYaml {
+  enabled?: boolean;
+  cpu?: HostSignalPolicyYaml;
+  memory?: HostSignalPolicyYaml;
+  /** `window` is also the agent's window (and hysteresis hold) for CPU and memory. */
+  error_rate?: HostSignalPolicyYaml & { window?: string };
+  horizon?: string;
+}
+
+/** The `cluster` keys the agent tests use (a standalone node). */
+export interface ClusterYaml {
+  overwatch?: AgentPolicyYaml;
+  predictive_health?: PredictiveHealthYaml;
+}
+
 /** Everything a test config varies besides the listeners. */
 export interface GslbYaml {
   regions: RegionYaml[];
   domains: DomainYaml[];
   /** Extra lines inside the `api:` block, indented two spaces (e.g. `  allow_loopback: false`). */
   api?: string;
+  /** Extra lines inside the `grpc:` block, indented two spaces (e.g. `  tls: {...}`). */
+  grpc?: string;
+  cluster?: ClusterYaml;
 }
 
 /** Quick HTTP checks within the integration-test budget: 200ms apart, 150ms deadline, fall 2, rise 2. */
@@ -70,9 +104,10 @@ export function serversOf(backends: readonly TestBackend[], weights?: readonly n
 /** A complete configuration: listeners on `ports` (all 127.0.0.1) plus the given regions and domains. */
 export function gslbConfig(ports: Ports, body: GslbYaml): string {
   return [
-    listenersYaml(ports, body.api ?? ''),
+    listenersYaml(ports, body.api ?? '', body.grpc ?? ''),
     `regions: ${JSON.stringify(body.regions)}`,
     `domains: ${JSON.stringify(body.domains)}`,
+    ...(body.cluster === undefined ? [] : [`cluster: ${JSON.stringify(body.cluster)}`]),
     '',
   ].join('\n');
 }

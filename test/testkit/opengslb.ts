@@ -28,8 +28,11 @@ export async function allocatePorts(): Promise<Ports> {
   return { dns, api, metrics, grpc };
 }
 
-/** The listener part of a config: every address on 127.0.0.1 at the given ports. */
-export function listenersYaml(p: Ports, extraApi = ''): string {
+/**
+ * The listener part of a config: every address on 127.0.0.1 at the given ports. `extraApi` and `extraGrpc` are
+ * lines inside the `api:` and `grpc:` blocks, indented two spaces.
+ */
+export function listenersYaml(p: Ports, extraApi = '', extraGrpc = ''): string {
   return `
 dns:
   listen_address: "127.0.0.1:${p.dns}"
@@ -41,6 +44,7 @@ api:
 ${extraApi}
 grpc:
   address: "127.0.0.1:${p.grpc}"
+${extraGrpc}
 logging:
   level: debug
 `;
@@ -90,17 +94,27 @@ const STARTUP_TIMEOUT_MS = 15_000;
 /** Startup failed because a listener port was in use; the output is in the message. */
 class PortTakenError extends Error {}
 
+/** What a command run to completion left behind. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
 /**
- * Runs the binary to completion (validate, --version, a failing start). A process still running after
- * `timeoutMs` is killed and reported with code null and `timedOut`, so a product bug cannot hang the test.
+ * Runs a built entry point (`dist/cmd/.../main.js`) to completion with only PATH and `env` in its environment.
+ * A process still running after `timeoutMs` is killed and reported with code null and `timedOut`, so a product
+ * bug cannot hang the test.
  */
-export function runCli(
+export function runBinary(
+  bin: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 10_000,
-): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [OPENGSLB_BIN, ...args], {
+    const p = spawn(process.execPath, [bin, ...args], {
       env: { PATH: process.env['PATH'], ...env },
     });
     let stdout = '';
@@ -122,6 +136,11 @@ export function runCli(
       resolve({ code, stdout, stderr, timedOut });
     });
   });
+}
+
+/** Runs the `opengslb` binary to completion (validate, --version, a failing start); see `runBinary`. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 10_000): Promise<CliResult> {
+  return runBinary(OPENGSLB_BIN, args, env, timeoutMs);
 }
 
 /** Writes the config to a temp dir and starts the binary; registers nothing globally (call stop()). */
