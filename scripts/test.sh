@@ -12,6 +12,9 @@ npx --no-install biome check .
 echo "[test] protocol (buf lint, format, breaking, generated code fresh)"
 sh scripts/proto-check.sh
 
+echo "[test] alerting rules (promtool check + unit tests)"
+sh scripts/promtool-check.sh
+
 if ! command -v dig >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "[test] installing dnsutils for dig-based tests"
