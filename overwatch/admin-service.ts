@@ -1,17 +1,28 @@
 /**
- * opengslb.v1.OverwatchService (admin) for a standalone node. Reads only; writes (overrides) and the event
- * stream arrive with the decisions issue (#4), leadership transfer with the cluster issue (#5): until then
- * they answer UNIMPLEMENTED, never a fake success.
+ * opengslb.v1.OverwatchService (admin) for a standalone node: status, members, backends, agents, explain,
+ * overrides (answered once committed) and the event stream with a resume cursor. Leadership transfer arrives
+ * with the cluster issue (#5): until then it answers UNIMPLEMENTED, never a fake success.
  */
 import { status } from '@grpc/grpc-js';
 import type { OverwatchService } from '../internal/gen/opengslb/v1/admin_pb.js';
+import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { bearerToken, tokensEqual } from '../internal/grpc/auth.js';
 import { GrpcError } from '../internal/grpc/grpc-error.js';
 import type { CallContext, ServiceImpl } from '../internal/grpc/service.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { backendKey } from './agent-registry.js';
+import type { EventHub } from './event-hub.js';
 import { explain } from './explain.js';
-import { readingToWire, statusToWire, timestampFromDate } from './proto-convert.js';
+import {
+  ACTION_FROM_WIRE,
+  ACTION_TO_WIRE,
+  type EventRecord,
+  type FsmState,
+  idKey,
+  type OverrideRecord,
+} from './fsm.js';
+import { clearOverrideCommand, OverrideInputError, setOverrideCommand } from './overrides.js';
+import { msFromDuration, readingToWire, statusToWire, timestampFromDate } from './proto-convert.js';
 import type { Rand } from './routing.js';
 import type { ServingState } from './serving-state.js';
 
@@ -23,8 +34,63 @@ export interface AdminDeps {
   ready: () => boolean;
   adminToken: () => string;
   rand: Rand;
+  fsm: () => FsmState;
+  /** Resolves once the commands are committed and applied. */
+  propose: (cmds: Command[]) => Promise<EventRecord[]>;
+  events: EventHub;
   /** Addresses of this node's listeners, for ListMembers. */
   addresses: () => { grpc: string; api: string; dns: string };
+}
+
+function overrideCall<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e: unknown) {
+    if (e instanceof OverrideInputError) {
+      throw new GrpcError(e.status === 404 ? status.NOT_FOUND : status.INVALID_ARGUMENT, e.message);
+    }
+    throw e;
+  }
+}
+
+function overrideToWire(o: OverrideRecord) {
+  return {
+    backend: { service: o.service, address: o.address, port: o.port },
+    action: ACTION_TO_WIRE.get(o.action) ?? 0,
+    reason: o.reason,
+    user: o.user,
+    created: timestampFromDate(new Date(o.createdMs)),
+    ...(o.expiresMs === undefined ? {} : { expires: timestampFromDate(new Date(o.expiresMs)) }),
+  };
+}
+
+const EVENT_STATUS = {
+  healthy: 1,
+  draining: 2,
+  vetoed: 3,
+  unhealthy: 4,
+  stale: 5,
+  unknown: 6,
+  '': 0,
+} as const;
+
+function eventToWire(e: EventRecord) {
+  const target = e.backend === '' ? undefined : parseTargetLoose(e.backend);
+  return {
+    id: String(e.id),
+    time: timestampFromDate(new Date(e.timeMs)),
+    backend: { service: e.service, address: target?.address ?? '', port: target?.port ?? 0 },
+    from: EVENT_STATUS[e.from],
+    to: EVENT_STATUS[e.to],
+    reason: e.reason,
+    source: e.source,
+    details: e.details,
+  };
+}
+
+function parseTargetLoose(t: string): { address: string; port: number } | undefined {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(t);
+  return m === null ? undefined : { address: m[1] ?? '', port: Number(m[2]) };
 }
 
 function unimplemented(what: string, issue: string): never {
@@ -83,7 +149,7 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
               ref: { service: b.service, address: b.address, port: b.port },
               region: b.region,
               weight: b.weight,
-              effectiveWeight: v.status === 'healthy' ? b.weight : 0,
+              effectiveWeight: b.weight * v.weightFraction,
               status: statusToWire(v.status),
               reason: v.reason,
               source: v.source,
@@ -146,22 +212,62 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
         })),
       };
     },
-    setOverride(_req, ctx) {
+    async setOverride(req, ctx) {
       authorize(ctx);
-      return unimplemented('SetOverride', 'the decisions issue (#4)');
+      const b = req.backend;
+      if (b === undefined) throw new GrpcError(status.INVALID_ARGUMENT, 'backend: is required');
+      const action = ACTION_FROM_WIRE.get(req.action);
+      if (action === undefined)
+        throw new GrpcError(
+          status.INVALID_ARGUMENT,
+          'action: must be FORCE_HEALTHY, FORCE_UNHEALTHY or DRAIN',
+        );
+      const ttlMs = req.ttl === undefined ? 0 : msFromDuration(req.ttl);
+      const cmd = overrideCall(() =>
+        setOverrideCommand(
+          {
+            service: b.service,
+            address: b.address,
+            port: b.port,
+            action,
+            reason: req.reason,
+            ttl: ttlMs > 0 ? `${ttlMs}ms` : '',
+            user: req.user,
+          },
+          deps.state.backends(),
+          Date.now(),
+        ),
+      );
+      await deps.propose([cmd]);
+      const o = deps.fsm().overrides.get(idKey(b));
+      if (o === undefined)
+        throw new GrpcError(status.INTERNAL, 'override was committed but is not in the state');
+      return { override: overrideToWire(o) };
     },
-    clearOverride(_req, ctx) {
+    async clearOverride(req, ctx) {
       authorize(ctx);
-      return unimplemented('ClearOverride', 'the decisions issue (#4)');
+      const b = req.backend;
+      if (b === undefined) throw new GrpcError(status.INVALID_ARGUMENT, 'backend: is required');
+      const cmd = overrideCall(() => clearOverrideCommand({ ...b, user: req.user }, deps.fsm(), Date.now()));
+      await deps.propose([cmd]);
+      return {};
     },
     listOverrides(_req, ctx) {
       authorize(ctx);
-      return unimplemented('ListOverrides', 'the decisions issue (#4)');
+      return { overrides: [...deps.fsm().overrides.values()].map(overrideToWire) };
     },
-    // biome-ignore lint/correctness/useYield: UNIMPLEMENTED before the first event; a generator is the handler shape.
-    async *watchEvents(_req, ctx) {
+    async *watchEvents(req, ctx) {
       authorize(ctx);
-      unimplemented('WatchEvents (the event trail)', 'the decisions issue (#4)');
+      const since = req.since === '' ? undefined : Number(req.since);
+      if (since !== undefined && (!Number.isInteger(since) || since < 0)) {
+        throw new GrpcError(
+          status.INVALID_ARGUMENT,
+          `since: must be an event id (got ${JSON.stringify(req.since)})`,
+        );
+      }
+      for await (const e of deps.events.watch(since, () => deps.fsm().events, ctx.signal)) {
+        yield { event: eventToWire(e) };
+      }
     },
     transferLeadership(_req, ctx) {
       authorize(ctx);

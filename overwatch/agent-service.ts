@@ -4,11 +4,12 @@
  * (RESOURCE_EXHAUSTED beyond), one outbox per stream bounded so a stalled agent cannot grow memory.
  */
 
+import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { createAsyncQueue } from '../internal/async/queue.js';
-import type { ConnectResponse } from '../internal/gen/opengslb/v1/agent_pb.js';
+import type { ConnectResponse, Hello } from '../internal/gen/opengslb/v1/agent_pb.js';
 import { type AgentService, ConnectResponseSchema } from '../internal/gen/opengslb/v1/agent_pb.js';
 import type { PredictivePolicy } from '../internal/gen/opengslb/v1/types_pb.js';
 import { bearerToken, tokensEqual } from '../internal/grpc/auth.js';
@@ -31,6 +32,9 @@ export interface AgentServiceDeps {
   onChange: () => void;
   onThrottled: () => void;
   onRejected: (code: string) => void;
+  /** A Hello was accepted; `tokenFingerprint` identifies the token without revealing it. */
+  onAccepted: (hello: Hello, tokenFingerprint: string) => void;
+  onGoodbye: (agentId: string) => void;
 }
 
 export interface AgentServiceHandle {
@@ -38,6 +42,11 @@ export interface AgentServiceHandle {
   /** Sends the current policy to every connected agent (after a reload changed it). */
   broadcastPolicy(): void;
   streams(): number;
+}
+
+/** First 16 hex characters of the token's SHA-256: enough to tell tokens apart in the log, useless to replay. */
+function fingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
 /** Services whose token equals the presented one (several services may share a token). */
@@ -91,6 +100,8 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
           nowMs: () => performance.now(),
           wall: () => new Date(),
           onThrottled: deps.onThrottled,
+          onAccepted: (h) => deps.onAccepted(h, fingerprint(token ?? '')),
+          onGoodbye: deps.onGoodbye,
           onRejected: (agentId, reason) =>
             log.warn({ peer: ctx.peer, agent: agentId, reason }, 'agent hello rejected'),
         });

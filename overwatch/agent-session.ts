@@ -51,6 +51,10 @@ export interface AgentSessionDeps {
   onThrottled?: () => void;
   /** Called when a Hello is rejected, with the reason (for an event or log). */
   onRejected?: (agentId: string, reason: string) => void;
+  /** Called when a Hello is accepted (the node registers the agent in the state machine). */
+  onAccepted?: (hello: Hello) => void;
+  /** Called when the agent said Goodbye (the node deregisters it at once). */
+  onGoodbye?: (agentId: string) => void;
 }
 
 export interface AgentSession {
@@ -169,6 +173,7 @@ export function createAgentSession(deps: AgentSessionDeps): AgentSession {
             deps.wall(),
           );
           agent = { id: h.agentId, session };
+          deps.onAccepted?.(h);
           const welcome = respond({
             case: 'welcome',
             value: {
@@ -222,6 +227,7 @@ export function createAgentSession(deps: AgentSessionDeps): AgentSession {
         case 'goodbye': {
           ended = true;
           const removed = agent !== undefined && deps.registry.goodbye(agent.id, agent.session);
+          if (removed && agent !== undefined) deps.onGoodbye?.(agent.id);
           return { send: [], end: { code: 0, message: 'goodbye' }, changed: removed };
         }
         default:

@@ -96,9 +96,12 @@ export function buildAnswerTable(
   return { domains, zones: zoneInfos };
 }
 
-/** Keeps the remembered set only for backends that still exist (a reload may have removed some). */
+/**
+ * Keeps the remembered set only for backends that still exist (a reload may have removed some), with the
+ * weights they had while serving: their current weight is 0 because they are down.
+ */
 function sameBackends(before: readonly Backend[], now: readonly Backend[]): Backend[] {
-  return now.filter((b) => before.some((p) => p.healthKey === b.healthKey));
+  return before.filter((p) => now.some((b) => b.healthKey === p.healthKey));
 }
 
 /** The zone a name falls in (longest apex that is the name or a parent of it), if any. */

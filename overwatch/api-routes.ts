@@ -2,15 +2,28 @@
  * REST handlers for the standalone overwatch (DESIGN.md section 7; snake_case JSON, RFC 3339 times, lists in a
  * named field). Endpoints whose feature has not landed answer 501 with the issue that brings them.
  */
-import { type ApiResponse, apiError, type Route } from '../internal/api/index.js';
+import { ApiHttpError, type ApiRequest, type ApiResponse, type Route } from '../internal/api/index.js';
 import type { OverwatchConfig } from '../internal/config/overwatch-schema.js';
+import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
+import { tokensEqual } from '../internal/grpc/auth.js';
 import type { TargetStatus } from '../internal/health/index.js';
 import type { AgentRecord } from './agent-registry.js';
 import { formatTarget } from './backends.js';
+import type { EventRecord, FsmState } from './fsm.js';
+import {
+  clearOverrideCommand,
+  OverrideInputError,
+  overrideJson,
+  parseTarget,
+  setOverrideCommand,
+} from './overrides.js';
 import type { ServingState } from './serving-state.js';
 
 /** What the handlers read; every call returns current data, so reloads show up at once. */
 export interface ApiView {
+  fsm(): FsmState;
+  /** Resolves once the commands are committed and applied. */
+  propose(cmds: Command[]): Promise<EventRecord[]>;
   version: string;
   nodeName: string;
   config(): OverwatchConfig;
@@ -28,8 +41,145 @@ function iso(d: Date | undefined): string | null {
   return d === undefined ? null : d.toISOString();
 }
 
-function notYet(what: string, issue: string): Route['handler'] {
-  return () => apiError(501, 'not_implemented', `${what} is not available yet; it arrives with ${issue}`);
+/** Write calls need `Authorization: Bearer <api.admin_token>` when a token is configured. */
+function requireAdmin(view: ApiView, req: ApiRequest): void {
+  const want = view.config().api.adminToken;
+  if (want === '') return;
+  const got = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1]?.trim();
+  if (got === undefined || !tokensEqual(got, want)) {
+    throw new ApiHttpError(
+      401,
+      'unauthorized',
+      'write calls need "Authorization: Bearer <api.admin_token>"',
+      {
+        headers: { 'www-authenticate': 'Bearer' },
+      },
+    );
+  }
+}
+
+function userOf(req: ApiRequest, body: Record<string, unknown>): string {
+  const header = req.headers['x-user'];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  return String(fromHeader ?? (typeof body['user'] === 'string' ? body['user'] : '') ?? '').slice(0, 100);
+}
+
+function inputError(e: unknown): never {
+  if (e instanceof OverrideInputError) {
+    throw new ApiHttpError(e.status, e.status === 404 ? 'not_found' : 'invalid_field', e.message);
+  }
+  throw e;
+}
+
+async function putOverride(view: ApiView, req: ApiRequest): Promise<ApiResponse> {
+  requireAdmin(view, req);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  for (const [field, want] of [
+    ['action', 'string'],
+    ['reason', 'string'],
+    ['ttl', 'string'],
+    ['user', 'string'],
+  ] as const) {
+    if (body[field] !== undefined && typeof body[field] !== want) {
+      throw new ApiHttpError(
+        400,
+        'invalid_field',
+        `${field}: must be a ${want} (got ${JSON.stringify(body[field])})`,
+      );
+    }
+  }
+  const unknown = Object.keys(body).filter((k) => !['action', 'reason', 'ttl', 'user'].includes(k));
+  if (unknown.length > 0)
+    throw new ApiHttpError(
+      400,
+      'invalid_field',
+      `${unknown[0]}: unknown field (allowed: action, reason, ttl, user)`,
+    );
+  if (body['action'] === undefined)
+    throw new ApiHttpError(
+      400,
+      'invalid_field',
+      'action: is required (force_healthy, force_unhealthy or drain)',
+    );
+  let cmd: Command;
+  try {
+    const { address, port } = parseTarget(req.params['target'] ?? '');
+    cmd = setOverrideCommand(
+      {
+        service: req.params['service'] ?? '',
+        address,
+        port,
+        action: String(body['action']),
+        reason: String(body['reason'] ?? ''),
+        ttl: String(body['ttl'] ?? ''),
+        user: userOf(req, body),
+      },
+      view.state.backends(),
+      Date.now(),
+    );
+  } catch (e: unknown) {
+    inputError(e);
+  }
+  await view.propose([cmd]);
+  const b = cmd.command.case === 'setOverride' ? cmd.command.value.override?.backend : undefined;
+  const rec = b === undefined ? undefined : view.fsm().overrides.get(`${b.service}|${b.address}:${b.port}`);
+  return ok({ override: rec === undefined ? null : overrideJson(rec) });
+}
+
+async function deleteOverride(view: ApiView, req: ApiRequest): Promise<ApiResponse> {
+  requireAdmin(view, req);
+  let cmd: Command;
+  try {
+    const { address, port } = parseTarget(req.params['target'] ?? '');
+    cmd = clearOverrideCommand(
+      { service: req.params['service'] ?? '', address, port, user: userOf(req, {}) },
+      view.fsm(),
+      Date.now(),
+    );
+  } catch (e: unknown) {
+    inputError(e);
+  }
+  await view.propose([cmd]);
+  return ok({ cleared: true });
+}
+
+function listEvents(view: ApiView, req: ApiRequest): ApiResponse {
+  const sinceText = req.query.get('since') ?? '';
+  const limitText = req.query.get('limit') ?? '100';
+  const since = sinceText === '' ? 0 : Number(sinceText);
+  const limit = Number(limitText);
+  if (!Number.isInteger(since) || since < 0)
+    throw new ApiHttpError(
+      400,
+      'invalid_field',
+      `since: must be an event id (got ${JSON.stringify(sinceText)})`,
+    );
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new ApiHttpError(
+      400,
+      'invalid_field',
+      `limit: must be an integer 1..1000 (got ${JSON.stringify(limitText)})`,
+    );
+  const events = view
+    .fsm()
+    .events.filter((e) => e.id > since)
+    .slice(0, limit);
+  const last = events[events.length - 1]?.id ?? since;
+  return ok({ events: events.map(eventJson), next: String(last) });
+}
+
+export function eventJson(e: EventRecord) {
+  return {
+    id: String(e.id),
+    time: new Date(e.timeMs).toISOString(),
+    service: e.service,
+    backend: e.backend,
+    from: e.from,
+    to: e.to,
+    reason: e.reason,
+    source: e.source,
+    details: e.details,
+  };
 }
 
 /** The standalone node's routes. */
@@ -115,7 +265,7 @@ export function overwatchRoutes(view: ApiView): Route[] {
               target: formatTarget(b.address, b.port),
               region: b.region,
               weight: b.weight,
-              effective_weight: v.status === 'healthy' ? b.weight : 0,
+              effective_weight: Math.round(b.weight * v.weightFraction * 1000) / 1000,
               status: v.status,
               reason: v.reason,
               source: v.source,
@@ -147,8 +297,18 @@ export function overwatchRoutes(view: ApiView): Route[] {
       path: '/api/v1/cluster/health',
       handler: () => ok({ healthy: true, is_leader: true, mode: 'standalone' }),
     },
-    { method: 'GET', path: '/api/v1/overrides', handler: notYet('overrides', 'the decisions issue (#4)') },
-    { method: 'GET', path: '/api/v1/events', handler: notYet('the event trail', 'the decisions issue (#4)') },
+    {
+      method: 'GET',
+      path: '/api/v1/overrides',
+      handler: () => ok({ overrides: [...view.fsm().overrides.values()].map(overrideJson) }),
+    },
+    { method: 'PUT', path: '/api/v1/overrides/:service/:target', handler: (req) => putOverride(view, req) },
+    {
+      method: 'DELETE',
+      path: '/api/v1/overrides/:service/:target',
+      handler: (req) => deleteOverride(view, req),
+    },
+    { method: 'GET', path: '/api/v1/events', handler: (req) => listEvents(view, req) },
   ];
 }
 

@@ -108,7 +108,7 @@ export function mergeAgentBackends(
     }
     out.splice(at, 0, added);
     index.clear();
-    out.forEach((b, i) => index.set(key(b), i));
+    for (const [i, b] of out.entries()) index.set(key(b), i);
   }
   return out;
 }

@@ -45,10 +45,13 @@ export function explain(
   const answer = answerQuery(query, { table: state.table(), ready, rand, nextCursor: () => 0 });
   const domain = state.table().domains.get(name);
   const family = qtype === 'AAAA' ? 6 : 4;
-  const backends: BackendExplanation[] = (domain?.backends ?? []).map((b) => {
+  const configured = new Map(state.backends().map((b) => [`${b.service}|${b.address}:${b.port}`, b]));
+  const backends: BackendExplanation[] = (domain?.backends ?? []).map((effective) => {
+    // The table holds effective weights; show the configured one next to the effective share.
+    const b = configured.get(`${effective.service}|${effective.address}:${effective.port}`) ?? effective;
     const verdict = state.verdict(b);
     const reasons = [verdict.reason];
-    let eligible = verdict.status === 'healthy';
+    let eligible = verdict.status === 'healthy' && verdict.weightFraction > 0;
     if (b.weight === 0) {
       reasons.push('weight 0: never chosen');
       eligible = false;
@@ -57,7 +60,15 @@ export function explain(
       reasons.push(`IPv${b.family} address: not an answer to ${qtype}`);
       eligible = false;
     }
-    return { backend: b, verdict, eligible, effectiveWeight: eligible ? b.weight : 0, reasons };
+    if (verdict.weightFraction > 0 && verdict.weightFraction < 1)
+      reasons.push(`weight share ${Math.round(verdict.weightFraction * 100)}%`);
+    return {
+      backend: b,
+      verdict,
+      eligible,
+      effectiveWeight: eligible ? b.weight * verdict.weightFraction : 0,
+      reasons,
+    };
   });
   const answers = answer.answers.map((r) => String(r.data));
   return {

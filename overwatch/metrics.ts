@@ -45,10 +45,20 @@ export interface OverwatchMetrics {
   agentCpu: Gauge<'agent'>;
   agentMemory: Gauge<'agent'>;
   agentErrorRate: Gauge<'agent'>;
+  vetoes: Counter<'mode' | 'applied'>;
+  validationChecks: Counter<'result'>;
+  effectiveWeight: Gauge<'service' | 'backend'>;
+  overridesActive: Gauge;
+  overrideAge: Gauge<'service' | 'backend' | 'action'>;
+  panic: Gauge<'service'>;
+  clusterIsLeader: Gauge;
+  clusterState: Gauge;
+  clusterMembers: Gauge;
+  clusterLeaderChanges: Counter;
 }
 
 export function createOverwatchMetrics(registry: Registry, version: string): OverwatchMetrics {
-  const m: OverwatchMetrics = {
+  const m = {
     dnsQueries: new Counter({
       name: 'opengslb_dns_queries_total',
       help: 'DNS queries answered, by query type and response code.',
@@ -142,7 +152,68 @@ export function createOverwatchMetrics(registry: Registry, version: string): Ove
       labelNames: ['agent'],
       registers: [registry],
     }),
-  };
+  } as OverwatchMetrics;
+  Object.assign(m, {
+    vetoes: new Counter({
+      name: 'opengslb_overwatch_vetoes_total',
+      help: 'Vetoes of agent claims by external validation, by veto mode; applied="false" when only recorded (permissive, minority).',
+      labelNames: ['mode', 'applied'],
+      registers: [registry],
+    }),
+    validationChecks: new Counter({
+      name: 'opengslb_overwatch_validation_checks_total',
+      help: "The overwatch's own probes of agent backends, by result.",
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    effectiveWeight: new Gauge({
+      name: 'opengslb_backend_effective_weight',
+      help: 'Weight a backend has in answers now (configured weight times the decided share; 0 = out).',
+      labelNames: ['service', 'backend'],
+      registers: [registry],
+    }),
+    overridesActive: new Gauge({
+      name: 'opengslb_overrides_active',
+      help: 'Operator overrides in force.',
+      registers: [registry],
+    }),
+    overrideAge: new Gauge({
+      name: 'opengslb_override_age_seconds',
+      help: 'Age of each operator override in force.',
+      labelNames: ['service', 'backend', 'action'],
+      registers: [registry],
+    }),
+    panic: new Gauge({
+      name: 'opengslb_overwatch_panic',
+      help: '1 while bleeding in a service is held at cluster.overwatch.panic_threshold.',
+      labelNames: ['service'],
+      registers: [registry],
+    }),
+    clusterIsLeader: new Gauge({
+      name: 'opengslb_cluster_is_leader',
+      help: '1 if this node is the leader (a standalone node is).',
+      registers: [registry],
+    }),
+    clusterState: new Gauge({
+      name: 'opengslb_cluster_state',
+      help: 'Raft state: 0 follower, 1 candidate, 2 leader.',
+      registers: [registry],
+    }),
+    clusterMembers: new Gauge({
+      name: 'opengslb_cluster_members',
+      help: 'Members in the cluster configuration.',
+      registers: [registry],
+    }),
+    clusterLeaderChanges: new Counter({
+      name: 'opengslb_cluster_leader_changes_total',
+      help: 'Leader changes seen by this node.',
+      registers: [registry],
+    }),
+  });
+  for (const mode of ['strict', 'balanced', 'permissive']) {
+    for (const applied of ['true', 'false']) m.vetoes.inc({ mode, applied }, 0);
+  }
+  for (const result of ['success', 'failure']) m.validationChecks.inc({ result }, 0);
   m.appInfo.set({ version }, 1);
   m.agentsConnected.set(0);
   m.agentStale.inc(0);
@@ -175,4 +246,39 @@ export function refreshAgentGauges(m: OverwatchMetrics, agents: readonly AgentRe
       }
     }
   }
+}
+
+/** Recomputes the decision gauges (effective weights, overrides, panic) from the serving state. */
+export function refreshDecisionGauges(
+  m: OverwatchMetrics,
+  backends: ReadonlyArray<{ service: string; address: string; port: number; weight: number }>,
+  fractionOf: (b: { service: string; address: string; port: number }) => number,
+  overrides: ReadonlyArray<{
+    service: string;
+    address: string;
+    port: number;
+    action: string;
+    createdMs: number;
+  }>,
+  panicServices: ReadonlySet<string>,
+  nowMs: number,
+): void {
+  m.effectiveWeight.reset();
+  for (const b of backends) {
+    m.effectiveWeight.set(
+      { service: b.service, backend: formatTarget(b.address, b.port) },
+      b.weight * fractionOf(b),
+    );
+  }
+  m.overridesActive.set(overrides.length);
+  m.overrideAge.reset();
+  for (const o of overrides) {
+    m.overrideAge.set(
+      { service: o.service, backend: formatTarget(o.address, o.port), action: o.action },
+      Math.max(0, (nowMs - o.createdMs) / 1000),
+    );
+  }
+  m.panic.reset();
+  for (const s of new Set(backends.map((b) => b.service)))
+    m.panic.set({ service: s }, panicServices.has(s) ? 1 : 0);
 }

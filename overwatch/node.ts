@@ -3,21 +3,28 @@
  * the shell: it owns sockets and timers; policy lives in the pure modules it calls.
  */
 import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createApiServer, createNetworkMatcher } from '../internal/api/index.js';
 import { parseHostPort } from '../internal/config/checks.js';
 import type { OverwatchConfig } from '../internal/config/overwatch-schema.js';
 import { createDnsServer } from '../internal/dns/server.js';
+import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { createHealthMonitor, type TargetStatus } from '../internal/health/index.js';
 import { createMetricsServer, createRegistry } from '../internal/metrics/registry.js';
+import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createAdminService } from './admin-service.js';
 import { createAgentRegistry } from './agent-registry.js';
 import { createAgentService } from './agent-service.js';
 import { overwatchRoutes } from './api-routes.js';
+import { openDecisionLog } from './decision-log.js';
+import { createDecisionLoop } from './decision-loop.js';
 import { answerQuery } from './dns-answer.js';
+import { createEventHub } from './event-hub.js';
+import { createFsm, type EventRecord, idKey } from './fsm.js';
 import { createNodeGrpc } from './grpc-server.js';
 import { healthTargetsOf } from './health-targets.js';
-import { createOverwatchMetrics, qtypeLabel, refreshAgentGauges } from './metrics.js';
+import { createOverwatchMetrics, qtypeLabel, refreshAgentGauges, refreshDecisionGauges } from './metrics.js';
 import { policyFromConfig } from './proto-convert.js';
 import { createServingState, type ServingState } from './serving-state.js';
 
@@ -26,6 +33,8 @@ export interface OverwatchNodeOptions {
   log: Logger;
   version: string;
   nodeName: string;
+  /** Resolved data directory: the decision log lives in `<dataDir>/decisions`. */
+  dataDir: string;
 }
 
 export interface OverwatchNode {
@@ -74,31 +83,103 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
 
   let latchedReady = false;
   const agents = createAgentRegistry();
-  let state: ServingState | undefined;
-  const rebuild = (): void => {
-    state?.rebuild();
-    metrics.healthyServers.reset();
-    for (const r of config.regions) metrics.healthyServers.set({ region: r.name }, 0);
-    for (const s of monitor.status())
-      if (s.healthy === true) metrics.healthyServers.inc({ region: s.region });
+  const startedMs = performance.now();
+  const hub = createEventHub();
+  const fsm = createFsm();
+  let serving: ServingState | undefined;
+  const onApplied = (events: EventRecord[]): void => {
+    serving?.rebuild();
+    refreshGauges();
+    hub.publish(events);
+    for (const e of events) {
+      if (e.to === 'vetoed') metrics.vetoes.inc({ mode: config.cluster.overwatch.vetoMode, applied: 'true' });
+      if (e.source === 'veto' && e.to !== 'vetoed')
+        metrics.vetoes.inc({ mode: config.cluster.overwatch.vetoMode, applied: 'false' });
+      log.info(
+        {
+          event_id: e.id,
+          service: e.service,
+          backend: e.backend,
+          from: e.from,
+          to: e.to,
+          source: e.source,
+          reason: e.reason,
+        },
+        'decision event',
+      );
+    }
   };
+  const storage = await openFileStorage(join(opts.dataDir, 'decisions'));
+  const dlog = await openDecisionLog({
+    storage,
+    fsm,
+    log: log.child({ component: 'decisions' }),
+    snapshotThreshold: config.cluster.raft.snapshotThreshold,
+    onApplied,
+  });
   const monitor = createHealthMonitor({
     targets: healthTargetsOf(config),
     log: log.child({ component: 'health' }),
     onResult: (t, r) =>
       metrics.healthCheckResults.inc({ region: t.region, result: r.ok ? 'success' : 'failure' }),
-    onChange: () => rebuild(),
+    onChange: () => {
+      refreshHealthyServers();
+      loop.trigger();
+    },
   });
-  const serving = createServingState({
+  const servingState = createServingState({
     config,
-    monitor,
-    registry: agents,
+    fsm: () => fsm.state(),
     serial: Math.floor(Date.now() / 1000),
   });
-  state = serving;
-  rebuild();
+  serving = servingState;
+  const loop = createDecisionLoop({
+    nodeName: opts.nodeName,
+    config: () => config,
+    fsm,
+    dlog,
+    registry: agents,
+    regionChecks: monitor,
+    log,
+    startedMs,
+    onValidation: (_t, r) => metrics.validationChecks.inc({ result: r.ok ? 'success' : 'failure' }),
+  });
+  // Operator writes answer once the change is committed and the decisions it causes are applied, so the
+  // next DNS query already reflects it.
+  async function proposeAndSettle(cmds: Command[]): Promise<EventRecord[]> {
+    const events = await loop.propose(cmds);
+    await loop.settle();
+    return events;
+  }
+  function refreshHealthyServers(): void {
+    metrics.healthyServers.reset();
+    for (const r of config.regions) metrics.healthyServers.set({ region: r.name }, 0);
+    for (const st of monitor.status())
+      if (st.healthy === true) metrics.healthyServers.inc({ region: st.region });
+  }
+  function refreshGauges(): void {
+    const s = fsm.state();
+    const panicking = new Set(
+      [...s.decisions.values()].filter((d) => d.details['panic'] === 'true').map((d) => d.service),
+    );
+    refreshDecisionGauges(
+      metrics,
+      servingState.backends(),
+      (b) => s.decisions.get(idKey(b))?.weightFraction ?? 0,
+      [...s.overrides.values()],
+      panicking,
+      Date.now(),
+    );
+  }
+  metrics.clusterIsLeader.set(1);
+  metrics.clusterState.set(2);
+  metrics.clusterMembers.set(1);
+  metrics.clusterLeaderChanges.inc(0);
+  refreshHealthyServers();
+  refreshGauges();
   const isReady = (): boolean => {
-    latchedReady ||= monitor.firstRoundDone();
+    // Latched by the first-round promise below, once decisions reflect the first round: a reload that adds
+    // servers does not make the node unready again.
     return latchedReady;
   };
 
@@ -110,7 +191,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     maxUdpSize: config.dns.maxUdpSize,
     handler: (query) => {
       const started = performance.now();
-      const answer = answerQuery(query, { table: serving.table(), ready: isReady(), rand, nextCursor });
+      const answer = answerQuery(query, { table: servingState.table(), ready: isReady(), rand, nextCursor });
       metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: answer.rcode });
       if (answer.rcode === 'REFUSED') metrics.dnsRefused.inc();
       metrics.dnsQueryDuration.observe((performance.now() - started) / 1000);
@@ -136,8 +217,10 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
           version: opts.version,
           nodeName: opts.nodeName,
           config: () => config,
-          state: serving,
+          state: servingState,
           agents: () => agents.list(),
+          fsm: () => fsm.state(),
+          propose: proposeAndSettle,
           ready: isReady,
           servers,
           serverStatus: (key) => monitor.get(key),
@@ -160,9 +243,11 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     minReportIntervalMs: () => config.cluster.overwatch.minReportIntervalMs,
     maxStreams: config.grpc.maxAgentStreams,
     onChange: () => {
-      rebuild();
+      loop.trigger();
       refreshAgentGauges(metrics, agents.list());
     },
+    onAccepted: (hello, fp) => loop.agentAccepted(hello, fp),
+    onGoodbye: (id) => loop.agentGone(id, 'agent said goodbye'),
     onThrottled: () => metrics.agentReports.inc({ result: 'throttled' }),
     onRejected: (code) => metrics.agentRejected.inc({ code }),
   });
@@ -176,9 +261,12 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     admin: createAdminService({
       nodeId: opts.nodeName,
       version: opts.version,
-      state: serving,
+      state: servingState,
       registry: agents,
       ready: isReady,
+      fsm: () => fsm.state(),
+      propose: proposeAndSettle,
+      events: hub,
       adminToken: () => config.api.adminToken,
       rand,
       addresses: () => ({
@@ -209,6 +297,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     'listeners started',
   );
   monitor.start();
+  loop.start();
   // Agent silence is judged on the monotonic clock; a sweep a second keeps stale detection within 1 s.
   const sweep = setInterval(() => {
     const ow = config.cluster.overwatch;
@@ -222,12 +311,14 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     for (const id of r.removed)
       log.warn({ agent: id, after_ms: ow.removeAfterMs }, 'agent removed after prolonged silence');
     metrics.agentStale.inc(r.staled.length);
-    rebuild();
+    for (const id of r.removed) loop.agentGone(id, `silent for remove_after (${ow.removeAfterMs}ms)`);
+    loop.trigger();
     refreshAgentGauges(metrics, agents.list());
   }, 1000);
   const firstRound = monitor.whenFirstRoundDone().then(
-    () => {
-      isReady();
+    async () => {
+      await loop.settle();
+      latchedReady = true;
       log.info({ servers: monitor.status().length }, 'first round of health checks complete; answering DNS');
     },
     () => {},
@@ -249,8 +340,10 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       log.level = next.logging.level;
       allow = accessCheck(next);
       monitor.update(healthTargetsOf(next));
-      serving.setConfig(next);
-      rebuild();
+      servingState.setConfig(next);
+      loop.refreshTargets();
+      loop.trigger();
+      refreshHealthyServers();
       if (policyChanged) agentService.broadcastPolicy();
       metrics.configReloads.inc({ result: 'success' });
       log.info({ domains: next.domains.length, regions: next.regions.length }, 'configuration reloaded');
@@ -261,7 +354,9 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     async stop(): Promise<void> {
       clearInterval(sweep);
       await Promise.all(listeners.map((l) => l.close()));
+      await loop.stop();
       await monitor.stop();
+      await dlog.close();
       await firstRound;
     },
     whenReady: () => firstRound,

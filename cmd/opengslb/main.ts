@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   try {
-    node = await startOverwatchNode({ config, log, version: VERSION, nodeName });
+    node = await startOverwatchNode({ config, log, version: VERSION, nodeName, dataDir: dataDir.dir });
   } catch (e: unknown) {
     log.error({ err: e }, 'startup failed');
     fail(1, [e instanceof Error ? e.message : String(e)]);

@@ -362,6 +362,12 @@ export const overwatchSchema = obj(
               },
               { doc: 'Predictive policy for the error rate.' },
             ),
+            warning_rate: num({
+              doc: 'Speed of the bleed a `warning` (trend) starts, relative to `bleed`; 0 = warnings do not bleed.',
+              default: 0.5,
+              min: 0,
+              max: 1,
+            }),
             horizon: duration({
               doc: 'Trend forecast horizon; 0 disables "warning".',
               default: 30 * S,

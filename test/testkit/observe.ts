@@ -33,7 +33,14 @@ export async function waitHealth(
     `health ${JSON.stringify(expected)}`,
     async () => {
       const byAddress = new Map((await serverStatuses(run)).map((s) => [s.address, s.healthy]));
-      return Object.entries(expected).every(([a, h]) => byAddress.get(a) === h) ? true : undefined;
+      if (!Object.entries(expected).every(([a, h]) => byAddress.get(a) === h)) return undefined;
+      // Health checks feed the decision engine; answers follow the decisions, so wait for those too.
+      const res = await run.api('/api/v1/backends');
+      const decided = (res.body as { backends: Array<{ address: string; status: string }> }).backends;
+      const ok = Object.entries(expected).every(([a, h]) =>
+        decided.filter((b) => b.address === a).every((b) => (b.status === 'healthy') === h),
+      );
+      return ok ? true : undefined;
     },
     timeoutMs,
   );

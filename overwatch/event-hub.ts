@@ -1,0 +1,53 @@
+/**
+ * Fan-out of applied events to WatchEvents streams, with resume: a watcher passes the last event id it saw
+ * and first gets the retained events after it (from the state machine's bounded audit trail), then live ones.
+ */
+import { createAsyncQueue } from '../internal/async/queue.js';
+import type { EventRecord } from './fsm.js';
+
+export interface EventHub {
+  publish(events: readonly EventRecord[]): void;
+  /** Events after `sinceId` from `backlog`, then live events until `signal` aborts. */
+  watch(
+    sinceId: number | undefined,
+    backlog: () => readonly EventRecord[],
+    signal: AbortSignal,
+  ): AsyncIterable<EventRecord>;
+  watchers(): number;
+}
+
+export function createEventHub(): EventHub {
+  const subs = new Set<(e: EventRecord) => void>();
+  return {
+    publish(events) {
+      for (const e of events) for (const s of subs) s(e);
+    },
+    watchers: () => subs.size,
+    async *watch(sinceId, backlog, signal) {
+      // Bounded per watcher: a stalled client loses the oldest events, it cannot grow the process.
+      const q = createAsyncQueue<EventRecord>(4096);
+      let last = sinceId ?? Number.POSITIVE_INFINITY;
+      const sub = (e: EventRecord) => q.push(e);
+      subs.add(sub);
+      const stop = () => q.close();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        if (sinceId !== undefined) {
+          for (const e of backlog()) {
+            if (e.id > sinceId) {
+              last = e.id;
+              yield e;
+            }
+          }
+        } else last = 0;
+        for await (const e of q) {
+          if (sinceId !== undefined && e.id <= last) continue; // already sent from the backlog
+          yield e;
+        }
+      } finally {
+        subs.delete(sub);
+        signal.removeEventListener('abort', stop);
+      }
+    },
+  };
+}
