@@ -19,6 +19,10 @@ Commands (admin gRPC, --address):
   explain NAME [--client IP] [--qtype A|AAAA]
                                the answer for NAME and why each backend is in or out
   events [--follow]            decision events (health, predictive, veto, override)
+  override set SERVICE TARGET ACTION [--reason R] [--ttl 30m] [--user U]
+                               ACTION: force_healthy | force_unhealthy | drain; TARGET: addr:port or [v6]:port
+  override clear SERVICE TARGET [--user U]
+  override list
 Commands (REST, --api):
   servers                      health-check state of every configured server
   domains                      configured names and how many backends serve each
@@ -56,6 +60,9 @@ async function main(): Promise<void> {
         client: { type: 'string' },
         qtype: { type: 'string' },
         follow: { type: 'boolean' },
+        reason: { type: 'string' },
+        ttl: { type: 'string' },
+        user: { type: 'string' },
         help: { type: 'boolean' },
         version: { type: 'boolean' },
       },
@@ -89,14 +96,18 @@ async function main(): Promise<void> {
     return void out.write(out.json ? JSON.stringify(body, null, 2) : renderBody(rest, body));
   }
 
-  const known = ['status', 'members', 'backends', 'agents', 'explain', 'events'];
+  const known = ['status', 'members', 'backends', 'agents', 'explain', 'events', 'override'];
   if (command === undefined || !known.includes(command)) {
     fail(
       2,
       `${command === undefined ? 'missing command' : `unknown command "${command}"`}\nrun "opengslbctl --help" for usage`,
     );
   }
-  const maxArgs = command === 'explain' ? 1 : command === 'backends' ? 1 : 0;
+  const overrideArity: Record<string, number> = { set: 4, clear: 3, list: 1 };
+  if (command === 'override' && overrideArity[args[0] ?? ''] !== args.length) {
+    fail(2, 'usage: opengslbctl override set SERVICE TARGET ACTION | clear SERVICE TARGET | list');
+  }
+  const maxArgs = command === 'explain' ? 1 : command === 'backends' ? 1 : command === 'override' ? 4 : 0;
   if (args.length > maxArgs || (command === 'explain' && args.length !== 1)) {
     fail(
       2,
@@ -146,9 +157,28 @@ async function main(): Promise<void> {
         });
       case 'events':
         return await admin.events(client, out, call, follow);
+      case 'override': {
+        const user = str('user') || process.env['USER'] || '';
+        if (args[0] === 'list') return await admin.overrideList(client, out, call);
+        if (args[0] === 'clear')
+          return await admin.overrideClear(client, out, call, {
+            service: args[1] ?? '',
+            target: args[2] ?? '',
+            user,
+          });
+        return await admin.overrideSet(client, out, call, {
+          service: args[1] ?? '',
+          target: args[2] ?? '',
+          action: args[3] ?? '',
+          reason: str('reason'),
+          ttl: str('ttl'),
+          user,
+        });
+      }
     }
   } catch (e: unknown) {
     if (e instanceof GrpcError) fail(1, `${address}: ${e.toString()}`);
+    if (e instanceof Error) fail(2, e.message);
     throw e;
   } finally {
     client.$close();

@@ -11,11 +11,15 @@ import {
   ListAgentsResponseSchema,
   ListBackendsResponseSchema,
   ListMembersResponseSchema,
+  ListOverridesResponseSchema,
+  OverrideAction,
   type OverwatchService,
+  SetOverrideResponseSchema,
   WatchEventsResponseSchema,
 } from '../gen/opengslb/v1/admin_pb.js';
 import { BackendStatus, PredictiveState, Signal } from '../gen/opengslb/v1/types_pb.js';
 import type { CallOptions, ServiceClient } from '../grpc/client.js';
+import { durationFromJson } from './duration-json.js';
 import { renderTable } from './table.js';
 
 export type AdminClient = ServiceClient<typeof OverwatchService>;
@@ -159,4 +163,81 @@ export async function events(c: AdminClient, out: Output, call: CallOptions, fol
     }
     if (!follow) break;
   }
+}
+
+const ACTIONS: Record<string, OverrideAction> = {
+  force_healthy: OverrideAction.FORCE_HEALTHY,
+  force_unhealthy: OverrideAction.FORCE_UNHEALTHY,
+  drain: OverrideAction.DRAIN,
+};
+
+/** `10.0.0.1:80` or `[2001:db8::1]:80` into address and port; undefined when malformed. */
+export function splitTarget(t: string): { address: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(t);
+  return m === null ? undefined : { address: m[1] ?? m[2] ?? '', port: Number(m[3]) };
+}
+
+export async function overrideSet(
+  c: AdminClient,
+  out: Output,
+  call: CallOptions,
+  req: { service: string; target: string; action: string; reason: string; ttl: string; user: string },
+): Promise<void> {
+  const t = splitTarget(req.target);
+  if (t === undefined)
+    throw new Error(`target must be address:port or [ipv6]:port (got ${JSON.stringify(req.target)})`);
+  const action = ACTIONS[req.action];
+  if (action === undefined)
+    throw new Error(
+      `action must be one of ${Object.keys(ACTIONS).join(', ')} (got ${JSON.stringify(req.action)})`,
+    );
+  const ttl = req.ttl === '' ? undefined : durationFromJson(req.ttl);
+  const r = await c.setOverride(
+    {
+      backend: { service: req.service, ...t },
+      action,
+      reason: req.reason,
+      user: req.user,
+      ...(ttl === undefined ? {} : { ttl }),
+    },
+    call,
+  );
+  emit(
+    out,
+    SetOverrideResponseSchema,
+    r,
+    () =>
+      `override set: ${req.service} ${req.target} ${req.action}${req.ttl === '' ? '' : ` for ${req.ttl}`}`,
+  );
+}
+
+export async function overrideClear(
+  c: AdminClient,
+  out: Output,
+  call: CallOptions,
+  req: { service: string; target: string; user: string },
+): Promise<void> {
+  const t = splitTarget(req.target);
+  if (t === undefined)
+    throw new Error(`target must be address:port or [ipv6]:port (got ${JSON.stringify(req.target)})`);
+  await c.clearOverride({ backend: { service: req.service, ...t }, user: req.user }, call);
+  out.write(out.json ? '{}' : `override cleared: ${req.service} ${req.target}`);
+}
+
+export async function overrideList(c: AdminClient, out: Output, call: CallOptions): Promise<void> {
+  const r = await c.listOverrides({}, call);
+  emit(out, ListOverridesResponseSchema, r, () =>
+    renderTable(
+      ['service', 'backend', 'action', 'user', 'reason', 'created', 'expires'],
+      r.overrides.map((o) => [
+        o.backend?.service,
+        target(o.backend),
+        (OverrideAction[o.action] ?? '').toLowerCase(),
+        o.user,
+        o.reason,
+        o.created === undefined ? '' : timestampDate(o.created).toISOString(),
+        o.expires === undefined ? 'never' : timestampDate(o.expires).toISOString(),
+      ]),
+    ),
+  );
 }
