@@ -18,14 +18,22 @@ export interface Ramp {
   rate: number;
 }
 
-/** The quantized fraction a ramp has reached at `nowMs`: down rounds down, up rounds down too (conservative). */
+/**
+ * The quantized fraction a ramp has reached at `nowMs`. A step is taken when the linear ramp reaches it, in
+ * either direction: a bleed from 1 is at 0.9 from duration/10 and at 0 exactly at the duration (rounding up), a
+ * slow start from 0 is at 0.1 from duration/10 and at 1 exactly at the duration (rounding down). So the served
+ * weight never runs ahead of the linear schedule, and a ramp's first write (its start) is not followed by a
+ * step on the very next tick.
+ */
 export function rampFraction(r: Ramp, nowMs: number): number {
   if (r.durationMs <= 0) return r.direction < 0 ? 0 : 1;
   const moved = (Math.max(0, nowMs - r.startMs) / r.durationMs) * r.rate;
   const raw = Math.min(1, Math.max(0, r.from + r.direction * moved));
-  // Quantize to whole steps; a tiny epsilon keeps 0.3 from becoming 0.29999 -> 0.2.
-  const q = Math.floor(raw / RAMP_STEP + 1e-9) * RAMP_STEP;
-  return Math.round(Math.min(1, Math.max(0, r.direction < 0 ? q : raw >= 1 ? 1 : q)) * 1000) / 1000;
+  // The epsilon keeps float noise (0.7 / 0.1 = 6.999...) from crossing a step boundary.
+  const steps = r.direction < 0 ? Math.ceil(raw / RAMP_STEP - 1e-9) : Math.floor(raw / RAMP_STEP + 1e-9);
+  // A ramp never moves against its direction, even from an off-step start (0.65 bleeds to 0.6, not up to 0.7).
+  const q = r.direction < 0 ? Math.min(r.from, steps * RAMP_STEP) : Math.max(r.from, steps * RAMP_STEP);
+  return Math.round(Math.min(1, Math.max(0, q)) * 1000) / 1000;
 }
 
 /** Details keys a ramp is stored under in a decision. */

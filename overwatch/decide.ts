@@ -2,14 +2,16 @@
  * The decision engine (DESIGN.md sections 4-5): a pure function from configuration, observations, the state
  * machine's current state and the time to the commands that change decisions. Run by the leader on every tick
  * and on every observation change; emits a command only when a decision changes (status, stepped weight,
- * source or reason), so the write rate is bounded by changes, not by how often agents report.
+ * source, reason or ramp), so the write rate is bounded by changes, not by how often agents report. Reasons
+ * therefore name conditions, never counters or readings (a growing failure streak or a new CPU sample is not
+ * a change).
  *
  * Authority, strongest first:
  *   1. operator override (until cleared or expired; expiry is a command the leader proposes)
  *   2. overwatch veto (external validation contradicts an agent that claims healthy; per veto mode)
- *   3. agent claim "unhealthy" (always respected)
+ *   3. agent claim "unhealthy" (always respected; a veto only ever contradicts a healthy claim)
  *   4. predictive bleed (bleed: ramp to 0 over bleed_duration; warning: the same at a reduced rate;
- *      recovery: slow start back to full weight)
+ *      recovery: slow start back to full weight over the duration of the ramp it recovers from)
  *   5. agent claim "healthy"
  *   6. no agent: the overwatch's own checks
  * A stale agent's backend is out in `strict`; in `balanced`/`permissive` external validation keeps it in
@@ -19,11 +21,13 @@
 import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import type { BackendStatusName } from './backend-status.js';
 import { formatTarget } from './backends.js';
-import { type Ramp, rampDetails, rampFraction, rampOf } from './decide-ramp.js';
+import { RAMP_STEP, type Ramp, rampDetails, rampFraction, rampOf } from './decide-ramp.js';
 import { command, type Decision, type FsmState, idKey, type OverrideRecord } from './fsm.js';
 import { statusToWire, timestampFromDate } from './proto-convert.js';
 
+/** `cluster.overwatch.veto_mode` (DESIGN.md section 5). */
 export type VetoMode = 'strict' | 'balanced' | 'permissive';
+/** An agent's predictive state for one signal. */
 export type SignalState = 'ok' | 'warning' | 'bleed';
 
 /** One vantage point's view of a backend (an overwatch node's probes). */
@@ -35,16 +39,21 @@ export interface VantageView {
   lastError: string;
 }
 
+/** What the engine knows of the agent fronting a backend. */
 export interface AgentView {
   id: string;
-  /** `active` while reports arrive; `stale` after stale_threshold. */
-  state: 'active' | 'stale';
+  /**
+   * `active` while reports arrive; `stale` after stale_threshold; `pending` when the log knows the agent but it
+   * has not reconnected since this node started (its last decision stands until stale_threshold).
+   */
+  state: 'active' | 'stale' | 'pending';
   /** The agent's local check verdict; undefined until its first report on the backend. */
   claimHealthy: boolean | undefined;
   claimError: string;
   signals: ReadonlyArray<{ signal: string; state: SignalState; value: number; threshold: number }>;
 }
 
+/** One backend's observations (soft state), the engine's input. */
 export interface BackendView {
   service: string;
   address: string;
@@ -54,13 +63,16 @@ export interface BackendView {
   /** Consecutive passing rounds needed to leave a veto (the check spec's success_threshold). */
   successThreshold: number;
   agent: AgentView | undefined;
-  /** External validation per vantage point; empty until the first probe. */
+  /** External validation per vantage point (those that probed in the last round); empty until the first probe. */
   external: readonly VantageView[];
 }
 
+/** The configuration the engine reads (cluster.overwatch and cluster.predictive_health). */
 export interface DecideConfig {
   vetoMode: VetoMode;
+  /** Consecutive failing rounds from a vantage point before it counts against an agent's healthy claim. */
   vetoThreshold: number;
+  /** Share of a service's configured weight that bleeding may not go below, 0..1. */
   panicThreshold: number;
   predictive: {
     enabled: boolean;
@@ -77,56 +89,62 @@ interface Target {
   reason: string;
   source: string;
   ramp: Ramp | undefined;
-  /** The fraction was lowered by predictive bleed (the only reduction the panic threshold may hold). */
+  /** The fraction was lowered by predictive bleed (the only reduction the panic threshold may hold back). */
   bleeding: boolean;
-  /** Held at the panic threshold. */
-  panic?: boolean;
+  /** The highest fraction the panic hold may give back: a balanced-mode partial veto's cap, else 1. */
+  ceiling: number;
+  /** Held above its ramp by the panic threshold (the ramp keeps running underneath). */
+  panic: boolean;
+  /** Permissive mode: external validation disagrees with the agent's healthy claim. */
+  disagree: boolean;
 }
 
+/** Signals whose bleed duration a slow start uses when there is no ramp to recover from (after a drain). */
+const ALL_SIGNALS = ['cpu', 'memory', 'error_rate'];
+const DEFAULT_BLEED_MS = 30_000;
 const round = (x: number) => Math.round(x * 1000) / 1000;
+const floorStep = (x: number) => round(Math.floor(x / RAMP_STEP + 1e-9) * RAMP_STEP);
+
+function fixed(status: BackendStatusName, fraction: number, reason: string, source: string): Target {
+  return {
+    status,
+    fraction,
+    reason,
+    source,
+    ramp: undefined,
+    bleeding: false,
+    ceiling: 1,
+    panic: false,
+    disagree: false,
+  };
+}
 
 function overrideTarget(o: OverrideRecord): Target {
-  const who = `${o.user || 'an operator'}${o.reason === '' ? '' : `: ${o.reason}`}`;
+  const reason = `override ${o.action} by ${o.user || 'an operator'}${o.reason === '' ? '' : `: ${o.reason}`}`;
   switch (o.action) {
     case 'force_healthy':
-      return {
-        status: 'healthy',
-        fraction: 1,
-        reason: `override force_healthy by ${who}`,
-        source: 'override',
-        ramp: undefined,
-        bleeding: false,
-      };
+      return fixed('healthy', 1, reason, 'override');
     case 'force_unhealthy':
-      return {
-        status: 'unhealthy',
-        fraction: 0,
-        reason: `override force_unhealthy by ${who}`,
-        source: 'override',
-        ramp: undefined,
-        bleeding: false,
-      };
+      return fixed('unhealthy', 0, reason, 'override');
     case 'drain':
-      return {
-        status: 'draining',
-        fraction: 0,
-        reason: `override drain by ${who}`,
-        source: 'override',
-        ramp: undefined,
-        bleeding: false,
-      };
+      return fixed('draining', 0, reason, 'override');
   }
 }
 
-/** Vantage points whose failing streak reached the veto threshold. */
-function failingVantages(b: BackendView, threshold: number): VantageView[] {
-  return b.external.filter((v) => v.consecutiveFailures >= threshold);
+/** A pending agent's backend keeps its decision as written, flags and ramp included, so nothing is rewritten. */
+function keep(prev: Decision): Target {
+  return {
+    ...fixed(prev.status, prev.weightFraction, prev.reason, prev.source),
+    ramp: rampOf(prev),
+    panic: prev.details['panic'] === 'true',
+    disagree: prev.details['disagree'] === 'true',
+  };
 }
 
 /**
- * Veto verdict for an agent that claims healthy: 'veto', a partial weight cap (balanced minority), or none.
- * `wasVetoed` gives hysteresis: a vetoed backend returns only after success_threshold passing rounds
- * (from every vantage in strict, from a majority in balanced).
+ * Veto verdict for an agent that claims healthy: 'veto', a partial weight cap (balanced minority), a recorded
+ * disagreement (permissive), or none. `wasVetoed` gives hysteresis: a vetoed backend returns only after
+ * success_threshold passing rounds (from every vantage in strict, from a majority in balanced).
  */
 function vetoVerdict(
   b: BackendView,
@@ -139,14 +157,14 @@ function vetoVerdict(
   | undefined {
   const n = b.external.length;
   if (n === 0) return undefined;
-  const failing = failingVantages(b, cfg.vetoThreshold);
+  const failing = b.external.filter((v) => v.consecutiveFailures >= cfg.vetoThreshold);
   const recovered = b.external.filter((v) => v.consecutiveSuccesses >= b.successThreshold).length;
-  const why = (vs: VantageView[]) =>
-    vs.map((v) => `${v.vantage}: ${v.lastError || 'failing'} x${v.consecutiveFailures}`).join('; ');
+  // The condition, not the streak length: a streak growing from 3 to 4 must not rewrite the decision.
+  const which = failing.map((v) => `${v.vantage}: ${v.lastError || 'failing'}`).join('; ');
+  const why = `failing ${cfg.vetoThreshold}+ rounds (${which})`;
   switch (cfg.vetoMode) {
     case 'strict':
-      if (failing.length > 0)
-        return { kind: 'veto', reason: `external validation failing (${why(failing)})` };
+      if (failing.length > 0) return { kind: 'veto', reason: `external validation ${why}` };
       if (wasVetoed && recovered < n)
         return {
           kind: 'veto',
@@ -154,24 +172,22 @@ function vetoVerdict(
         };
       return undefined;
     case 'balanced':
-      if (failing.length * 2 > n)
-        return { kind: 'veto', reason: `majority of vantage points failing (${why(failing)})` };
+      if (failing.length * 2 > n) return { kind: 'veto', reason: `majority of vantage points ${why}` };
       if (wasVetoed && recovered * 2 <= n)
         return {
           kind: 'veto',
           reason: `vetoed until a majority of vantage points passes ${b.successThreshold} rounds`,
         };
-      if (failing.length > 0) {
+      if (failing.length > 0)
         return {
           kind: 'partial',
-          cap: 1 - failing.length / n,
-          reason: `minority of vantage points failing (${why(failing)})`,
+          cap: floorStep(1 - failing.length / n),
+          reason: `minority of vantage points ${why}`,
         };
-      }
       return undefined;
     case 'permissive':
       if (failing.length > 0)
-        return { kind: 'disagree', reason: `external validation disagrees with the agent (${why(failing)})` };
+        return { kind: 'disagree', reason: `external validation disagrees with the agent: ${why}` };
       return undefined;
   }
 }
@@ -182,52 +198,53 @@ function externalPassing(b: BackendView): boolean {
   return b.external.length > 0 && ok * 2 > b.external.length;
 }
 
+/**
+ * The weight share predictive ramps have left a backend at: a panic-held decision its held weight (not where
+ * the ramp underneath has got to), a ramp where it has got to, a drained backend its drained weight (so it
+ * slow-starts back), anything else 1 (a partial veto's cap is derived afresh every round, not ramped).
+ */
+function predictiveFraction(prev: Decision | undefined, nowMs: number): number {
+  if (prev === undefined) return 1;
+  if (prev.details['panic'] === 'true') return prev.weightFraction;
+  const r = rampOf(prev);
+  if (r !== undefined) return rampFraction(r, nowMs);
+  return prev.status === 'draining' ? prev.weightFraction : 1;
+}
+
 function predictiveRamp(
   b: BackendView,
   cfg: DecideConfig,
   prev: Decision | undefined,
   nowMs: number,
-): { fraction: number; ramp: Ramp | undefined; reason: string | undefined; bleeding: boolean } {
+): { fraction: number; ramp: Ramp | undefined; reason: string | undefined } {
   const signals = cfg.predictive.enabled ? (b.agent?.signals ?? []) : [];
   const bleeding = signals.filter((s) => s.state === 'bleed');
   const warning = cfg.predictive.warningRate > 0 ? signals.filter((s) => s.state === 'warning') : [];
-  const current = prev === undefined ? 1 : prevFraction(prev, nowMs);
+  const current = predictiveFraction(prev, nowMs);
   const existing = prev === undefined ? undefined : rampOf(prev);
-  const durationOf = (names: string[]) =>
-    Math.min(...names.map((n) => cfg.predictive.bleedDurationMs[n] ?? 30_000));
+  const durationOf = (names: readonly string[]) =>
+    Math.min(...names.map((n) => cfg.predictive.bleedDurationMs[n] ?? DEFAULT_BLEED_MS));
+  // Whole milliseconds: the start is stored as a timestamp, and a fraction of a ms would not compare equal.
+  const startMs = Math.trunc(nowMs);
   let want: Ramp | undefined;
   let reason: string | undefined;
   if (bleeding.length > 0) {
-    want = {
-      startMs: nowMs,
-      from: current,
-      direction: -1,
-      durationMs: durationOf(bleeding.map((s) => s.signal)),
-      rate: 1,
-    };
-    reason = `predictive bleed: ${bleeding.map((s) => `${s.signal} ${s.value.toFixed(1)}% >= ${s.threshold}%`).join(', ')}`;
+    const durationMs = durationOf(bleeding.map((s) => s.signal));
+    want = { startMs, from: current, direction: -1, durationMs, rate: 1 };
+    reason = `predictive bleed: ${bleeding.map((s) => `${s.signal} >= ${s.threshold}%`).join(', ')}`;
   } else if (warning.length > 0) {
-    want = {
-      startMs: nowMs,
-      from: current,
-      direction: -1,
-      durationMs: durationOf(warning.map((s) => s.signal)),
-      rate: cfg.predictive.warningRate,
-    };
+    const durationMs = durationOf(warning.map((s) => s.signal));
+    want = { startMs, from: current, direction: -1, durationMs, rate: cfg.predictive.warningRate };
     reason = `predictive warning: ${warning.map((s) => `${s.signal} trending to ${s.threshold}%`).join(', ')}`;
   } else if (current < 1) {
-    want = {
-      startMs: nowMs,
-      from: current,
-      direction: 1,
-      durationMs: durationOf(['cpu', 'memory', 'error_rate']),
-      rate: 1,
-    };
+    // Back up over the duration of the ramp it recovers from (the bleeding signal's bleed_duration).
+    const durationMs = existing?.durationMs ?? durationOf(ALL_SIGNALS);
+    want = { startMs, from: current, direction: 1, durationMs, rate: 1 };
     reason = 'slow start after predictive recovery';
   }
-  if (want === undefined) return { fraction: 1, ramp: undefined, reason: undefined, bleeding: false };
-  // Keep the running ramp while its direction and rate are unchanged, so its start time (and thus the step
-  // schedule) stays put across ticks and leaders.
+  if (want === undefined) return { fraction: 1, ramp: undefined, reason: undefined };
+  // Keep the running ramp while its direction, rate and duration are unchanged, so its start time (and thus
+  // the step schedule) stays put across ticks and leaders.
   const ramp =
     existing !== undefined &&
     existing.direction === want.direction &&
@@ -235,12 +252,7 @@ function predictiveRamp(
     existing.durationMs === want.durationMs
       ? existing
       : want;
-  return { fraction: rampFraction(ramp, nowMs), ramp, reason, bleeding: ramp.direction < 0 };
-}
-
-function prevFraction(d: Decision, nowMs: number): number {
-  const r = rampOf(d);
-  return r === undefined ? d.weightFraction : rampFraction(r, nowMs);
+  return { fraction: rampFraction(ramp, nowMs), ramp, reason };
 }
 
 /** The decision for one backend, ignoring the service-wide panic threshold. */
@@ -253,103 +265,108 @@ function targetFor(b: BackendView, cfg: DecideConfig, s: FsmState, nowMs: number
   if (a === undefined) {
     // 6. static backend: our own checks.
     const v = b.external[0];
-    if (v === undefined)
-      return {
-        status: 'unknown',
-        fraction: 0,
-        reason: 'not checked yet',
-        source: 'external',
-        ramp: undefined,
-        bleeding: false,
-      };
+    if (v === undefined) return fixed('unknown', 0, 'not checked yet', 'external');
     return externalPassing(b)
-      ? {
-          status: 'healthy',
-          fraction: 1,
-          reason: 'health check passing',
-          source: 'external',
-          ramp: undefined,
-          bleeding: false,
-        }
-      : {
-          status: 'unhealthy',
-          fraction: 0,
-          reason: `health check failing: ${v.lastError || 'failed'}`,
-          source: 'external',
-          ramp: undefined,
-          bleeding: false,
-        };
+      ? fixed('healthy', 1, 'health check passing', 'external')
+      : fixed('unhealthy', 0, `health check failing: ${v.lastError || 'failed'}`, 'external');
   }
+  if (a.state === 'pending' && prev !== undefined) return keep(prev);
   if (a.state === 'stale') {
-    if (cfg.vetoMode !== 'strict' && externalPassing(b)) {
-      return {
-        status: 'healthy',
-        fraction: 1,
-        reason: `agent ${a.id} stale; kept in service by external validation`,
-        source: 'external',
-        ramp: undefined,
-        bleeding: false,
-      };
-    }
-    return {
-      status: 'stale',
-      fraction: 0,
-      reason: `agent ${a.id} stale`,
-      source: 'stale',
-      ramp: undefined,
-      bleeding: false,
-    };
+    return cfg.vetoMode !== 'strict' && externalPassing(b)
+      ? fixed('healthy', 1, `agent ${a.id} stale; kept in service by external validation`, 'external')
+      : fixed('stale', 0, `agent ${a.id} stale`, 'stale');
   }
   if (a.claimHealthy === undefined) {
-    return {
-      status: 'unknown',
-      fraction: 0,
-      reason: `agent ${a.id} has not reported on it yet`,
-      source: 'agent',
-      ramp: undefined,
-      bleeding: false,
-    };
+    return fixed('unknown', 0, `agent ${a.id} has not reported on it yet`, 'agent');
   }
   // 3. the agent's own failure is always respected.
   if (!a.claimHealthy) {
-    return {
-      status: 'unhealthy',
-      fraction: 0,
-      reason: `agent ${a.id} reports unhealthy${a.claimError === '' ? '' : `: ${a.claimError}`}`,
-      source: 'agent',
-      ramp: undefined,
-      bleeding: false,
-    };
+    const why = a.claimError === '' ? '' : `: ${a.claimError}`;
+    return fixed('unhealthy', 0, `agent ${a.id} reports unhealthy${why}`, 'agent');
   }
   // 2. veto (the agent claims healthy).
   const veto = vetoVerdict(b, cfg, prev?.status === 'vetoed');
-  if (veto?.kind === 'veto')
-    return {
-      status: 'vetoed',
-      fraction: 0,
-      reason: veto.reason,
-      source: 'veto',
-      ramp: undefined,
-      bleeding: false,
-    };
+  if (veto?.kind === 'veto') return fixed('vetoed', 0, veto.reason, 'veto');
   // 4. predictive bleed, capped by a balanced-mode partial veto.
-  const p = predictiveRamp(
-    b,
-    cfg,
-    prev?.status === 'healthy' || prev?.status === 'draining' ? prev : undefined,
-    nowMs,
-  );
-  let fraction = p.fraction;
-  let reason = p.reason ?? `agent ${a.id} reports healthy`;
-  let source = p.reason === undefined ? 'agent' : 'predictive';
-  if (veto?.kind === 'partial' && veto.cap < fraction) {
-    fraction = Math.floor(veto.cap * 10 + 1e-9) / 10;
-    reason = veto.reason;
-    source = 'veto';
+  // Only a predictive ramp continues; a backend back from an override, veto or failure starts at full weight.
+  const live = prev?.status === 'healthy' && (prev.source === 'predictive' || rampOf(prev) !== undefined) ? prev : undefined;
+  const p = predictiveRamp(b, cfg, live, nowMs);
+  const t: Target = {
+    status: 'healthy',
+    fraction: round(p.fraction),
+    reason: p.reason ?? `agent ${a.id} reports healthy`,
+    source: p.reason === undefined ? 'agent' : 'predictive',
+    ramp: p.ramp,
+    bleeding: p.ramp !== undefined && p.ramp.direction < 0,
+    ceiling: 1,
+    panic: false,
+    disagree: false,
+  };
+  if (veto?.kind === 'partial') {
+    t.ceiling = veto.cap;
+    if (veto.cap < t.fraction) {
+      t.fraction = veto.cap;
+      t.reason = veto.reason;
+      t.source = 'veto';
+    }
   } else if (veto?.kind === 'disagree') {
-    reason = `${reason}; ${veto.reason}`;
+    t.reason = `${t.reason}; ${veto.reason}`;
+    t.disagree = true;
   }
-  return { status: 'healthy', fraction: round(fraction), reason, source, ramp: p.ramp, bleeding: p.bleeding };
+  return t;
+}
+
+interface Member {
+  b: BackendView;
+  prev: Decision | undefined;
+  t: Target;
+}
+
+/**
+ * Panic threshold for one service: when bleeding would take the service's effective weight below
+ * `threshold` of its configured weight, give bleeding backends weight back one RAMP_STEP at a time, lowest
+ * fraction first, until the service is at the floor or each is back at the weight it had (and within a
+ * partial veto's cap). Only bleeding is held back: vetoed, failed, stale or overridden backends count at what
+ * they are, so a veto can still take a service to 0. Raising the lowest first makes the held weights depend on
+ * the floor, not on how far each ramp has run, so a hold is stable from tick to tick and writes nothing.
+ * Returns whether anything is held. Replaces the targets of `members` (local to decide()).
+ */
+function holdAtPanicThreshold(members: Member[], threshold: number): boolean {
+  const configured = members.reduce((sum, x) => sum + x.b.weight, 0);
+  const floor = threshold * configured - 1e-9;
+  let capacity = members.reduce((sum, x) => sum + x.b.weight * x.t.fraction, 0);
+  if (configured === 0 || capacity >= floor) return false;
+  // Never above the weight it had before this round: the hold stops a bleed, it does not undo one.
+  const limit = (x: Member) =>
+    Math.min(x.t.ceiling, x.prev?.status === 'healthy' ? x.prev.weightFraction : 1);
+  let held = false;
+  while (capacity < floor) {
+    const open = members.filter((x) => x.t.bleeding && x.t.fraction < limit(x) - 1e-9);
+    const lowest = open.reduce<Member | undefined>(
+      (lo, x) => (lo === undefined || x.t.fraction < lo.t.fraction - 1e-9 ? x : lo),
+      undefined,
+    );
+    if (lowest === undefined) break;
+    const next = Math.min(limit(lowest), round(lowest.t.fraction + RAMP_STEP));
+    capacity += lowest.b.weight * (next - lowest.t.fraction);
+    const reason = lowest.t.panic
+      ? lowest.t.reason
+      : `${lowest.t.reason}; held at the panic threshold (${threshold})`;
+    lowest.t = { ...lowest.t, fraction: next, reason, panic: true };
+    held = true;
+  }
+  return held;
+}
+
+function sameRamp(a: Ramp | undefined, b: Ramp | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.startMs === b.startMs &&
+    a.from === b.from &&
+    a.direction === b.direction &&
+    a.rate === b.rate &&
+    a.durationMs === b.durationMs
+  );
 }
 
 function sameDecision(prev: Decision | undefined, t: Target): boolean {
@@ -359,12 +376,28 @@ function sameDecision(prev: Decision | undefined, t: Target): boolean {
     Math.abs(prev.weightFraction - t.fraction) < 1e-6 &&
     prev.source === t.source &&
     prev.reason === t.reason &&
-    (prev.details['ramp'] ?? '') === (t.ramp === undefined ? '' : t.ramp.direction < 0 ? 'down' : 'up') &&
-    (prev.details['panic'] === 'true') === (t.panic === true)
+    sameRamp(rampOf(prev), t.ramp) &&
+    (prev.details['panic'] === 'true') === t.panic &&
+    (prev.details['disagree'] === 'true') === t.disagree
   );
 }
 
-/** Commands that bring the state machine in line with the observations. */
+function event(
+  nowMs: number,
+  backend: { service: string; address: string; port: number },
+  reason: string,
+  source: string,
+  details: Record<string, string> = {},
+): Command {
+  return command(nowMs, { case: 'appendEvent', value: { event: { backend, reason, source, details } } });
+}
+
+/**
+ * Commands that bring the state machine in line with the observations, in this order: expired overrides
+ * cleared, panic-threshold events, decision changes (each followed by its permissive disagreement event when
+ * one begins), decisions of backends no longer present removed. Applying them and calling again with the same
+ * inputs yields no commands.
+ */
 export function decide(
   cfg: DecideConfig,
   backends: readonly BackendView[],
@@ -375,85 +408,59 @@ export function decide(
   // Expired overrides are cleared by a command, so every node forgets them at the same log index.
   for (const o of s.overrides.values()) {
     if (o.expiresMs !== undefined && o.expiresMs <= nowMs) {
+      const backend = { service: o.service, address: o.address, port: o.port };
       out.push(
-        command(nowMs, {
-          case: 'clearOverride',
-          value: {
-            backend: { service: o.service, address: o.address, port: o.port },
-            user: 'system',
-            reason: 'expired',
-          },
-        }),
+        command(nowMs, { case: 'clearOverride', value: { backend, user: 'system', reason: 'expired' } }),
       );
     }
   }
-  const targets = backends.map((b) => ({
+  const targets: Member[] = backends.map((b) => ({
     b,
     t: targetFor(b, cfg, s, nowMs),
     prev: s.decisions.get(idKey(b)),
   }));
 
-  // Panic threshold, per service: hold bleeding where it would take the service below the floor.
-  const services = new Set(backends.map((b) => b.service));
-  for (const service of services) {
+  for (const service of new Set(backends.map((b) => b.service))) {
     const members = targets.filter((x) => x.b.service === service);
-    const configured = members.reduce((sum, x) => sum + x.b.weight, 0);
-    const capacity = members.reduce((sum, x) => sum + x.b.weight * x.t.fraction, 0);
-    if (configured === 0 || capacity >= cfg.panicThreshold * configured) continue;
-    let held = false;
-    for (const x of members) {
-      if (!x.t.bleeding) continue;
-      const before = x.prev?.status === 'healthy' ? x.prev.weightFraction : 1;
-      if (x.t.fraction >= before) continue;
-      x.t = {
-        ...x.t,
-        fraction: before,
-        ramp: undefined,
-        panic: true,
-        reason: `${x.t.reason}; held at the panic threshold (${cfg.panicThreshold})`,
-      };
-      held = true;
+    const held = holdAtPanicThreshold(members, cfg.panicThreshold);
+    // One event when a hold begins; a hold that persists is visible in the decisions' reasons.
+    if (held && !members.some((x) => x.prev?.details['panic'] === 'true')) {
+      const pct = Math.round(cfg.panicThreshold * 100);
+      const reason = `panic threshold: bleeding held so ${service} keeps ${pct}% of its configured weight`;
+      out.push(event(nowMs, { service, address: '', port: 0 }, reason, 'panic'));
     }
-    const wasPanicking = members.some((x) => x.prev?.details['panic'] === 'true');
-    if (held && !wasPanicking) {
+  }
+
+  for (const { b, t, prev } of targets) {
+    const backend = { service: b.service, address: b.address, port: b.port };
+    if (!sameDecision(prev, t)) {
       out.push(
         command(nowMs, {
-          case: 'appendEvent',
+          case: 'setBackend',
           value: {
-            event: {
-              backend: { service, address: '', port: 0 },
-              reason: `panic threshold: bleeding held so ${service} keeps ${Math.round(cfg.panicThreshold * 100)}% of its configured weight`,
-              source: 'panic',
+            decision: {
+              backend,
+              status: statusToWire(t.status),
+              weightFraction: t.fraction,
+              reason: t.reason,
+              source: t.source,
+              ...(t.ramp === undefined
+                ? {}
+                : { rampStart: timestampFromDate(new Date(t.ramp.startMs)), rampFrom: t.ramp.from }),
+              details: {
+                ...(t.ramp === undefined ? {} : rampDetails(t.ramp)),
+                ...(t.panic ? { panic: 'true' } : {}),
+                ...(t.disagree ? { disagree: 'true' } : {}),
+              },
             },
           },
         }),
       );
     }
-  }
-
-  for (const { b, t, prev } of targets) {
-    if (sameDecision(prev, t)) continue;
-    out.push(
-      command(nowMs, {
-        case: 'setBackend',
-        value: {
-          decision: {
-            backend: { service: b.service, address: b.address, port: b.port },
-            status: statusToWire(t.status),
-            weightFraction: t.fraction,
-            reason: t.reason,
-            source: t.source,
-            ...(t.ramp === undefined
-              ? {}
-              : { rampStart: timestampFromDate(new Date(t.ramp.startMs)), rampFrom: t.ramp.from }),
-            details: {
-              ...(t.ramp === undefined ? {} : rampDetails(t.ramp)),
-              ...(t.panic === true ? { panic: 'true' } : {}),
-            },
-          },
-        },
-      }),
-    );
+    // A permissive disagreement changes neither status nor weight, so apply records no event for it: say so once.
+    if (t.disagree && prev?.details['disagree'] !== 'true') {
+      out.push(event(nowMs, backend, t.reason, 'veto', { veto_mode: cfg.vetoMode }));
+    }
   }
   // Decisions for backends that no longer exist (removed from config) are dropped.
   const live = new Set(backends.map((b) => idKey(b)));

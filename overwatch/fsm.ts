@@ -168,6 +168,12 @@ export function decisionToWire(d: Decision): WireDecision {
   });
 }
 
+/**
+ * Snapshot-only details key carrying `changedMs`, which BackendDecision has no field for; restore strips it, so
+ * it never shows in a decision. (Events carry their extra fields the same way.)
+ */
+const CHANGED_KEY = '__changed_ms';
+
 function emptyState(): FsmState {
   return { decisions: new Map(), overrides: new Map(), agents: new Map(), events: [], nextEventId: 1 };
 }
@@ -375,7 +381,9 @@ export function createFsm(): Fsm {
         FsmSnapshotSchema,
         create(FsmSnapshotSchema, {
           version: COMMAND_VERSION,
-          decisions: [...s.decisions.values()].map(decisionToWire),
+          decisions: [...s.decisions.values()].map((d) =>
+            decisionToWire({ ...d, details: { ...d.details, [CHANGED_KEY]: String(d.changedMs) } }),
+          ),
           overrides: [...s.overrides.values()].map((o) => ({
             backend: { service: o.service, address: o.address, port: o.port },
             action: ACTION_TO_WIRE.get(o.action) ?? OverrideAction.UNSPECIFIED,
@@ -419,7 +427,8 @@ export function createFsm(): Fsm {
       }
       const next = emptyState();
       for (const d of snap.decisions) {
-        const dec = decisionFromWire(d, 0);
+        const { [CHANGED_KEY]: changed = '0', ...details } = d.details;
+        const dec = { ...decisionFromWire(d, Number(changed)), details };
         next.decisions.set(idKey(dec), dec);
       }
       // Re-apply the rest through apply() so snapshot and log share one code path.
