@@ -289,7 +289,10 @@ function targetFor(b: BackendView, cfg: DecideConfig, s: FsmState, nowMs: number
   if (veto?.kind === 'veto') return fixed('vetoed', 0, veto.reason, 'veto');
   // 4. predictive bleed, capped by a balanced-mode partial veto.
   // Only a predictive ramp continues; a backend back from an override, veto or failure starts at full weight.
-  const live = prev?.status === 'healthy' && (prev.source === 'predictive' || rampOf(prev) !== undefined) ? prev : undefined;
+  const live =
+    prev?.status === 'healthy' && (prev.source === 'predictive' || rampOf(prev) !== undefined)
+      ? prev
+      : undefined;
   const p = predictiveRamp(b, cfg, live, nowMs);
   const t: Target = {
     status: 'healthy',

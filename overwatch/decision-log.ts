@@ -72,7 +72,8 @@ export async function openDecisionLog(opts: {
         );
         if (entries.length > 0) {
           storage.append(entries);
-          storage.setHardState({ term: TERM, vote: '', commit: index });
+          // In a single-node log every durable entry is committed; the commit index in the hard state (three
+          // fsyncs per change) is refreshed only at snapshots, and replay applies the whole durable log.
           await storage.sync();
         }
         for (const p of batch) {
@@ -86,6 +87,7 @@ export async function openDecisionLog(opts: {
         }
         if (applied - lastSnapshot >= opts.snapshotThreshold) {
           const term = storage.term(applied);
+          storage.setHardState({ term: TERM, vote: '', commit: applied });
           await storage.saveSnapshot(
             { meta: { index: applied, term, conf: new Uint8Array() }, data: fsm.snapshot() },
             100,

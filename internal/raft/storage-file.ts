@@ -31,7 +31,7 @@ import { join, resolve } from 'node:path';
 import { acquireDirLock } from './dir-lock.js';
 import { fsyncDir, writeAllAt, writeFileAtomic } from './durable-file.js';
 import { InvariantError } from './errors.js';
-import { recoverDataDir } from './file-recovery.js';
+import { type Recovered, recoverDataDir } from './file-recovery.js';
 import { assertCrc32Available } from './segment-format.js';
 import { createSegmentSet, type SegmentJob } from './segment-set.js';
 import {
@@ -88,7 +88,7 @@ export async function openFileStorage(dir: string, opts: FileStorageOptions = {}
   const root = resolve(dir);
   await mkdir(root, { recursive: true, mode: 0o750 });
   const lock = await acquireDirLock(root);
-  let recovered: Awaited<ReturnType<typeof recoverDataDir>>;
+  let recovered: Recovered;
   try {
     recovered = await recoverDataDir(root);
   } catch (e: unknown) {
