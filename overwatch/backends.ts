@@ -19,6 +19,8 @@ export interface Backend {
   family: 4 | 6;
   /** The agent fronting this backend; undefined for a backend only the static configuration knows. */
   agentId: string | undefined;
+  /** In the answer table only: the decided share of the configured weight (0..1). */
+  share?: number;
 }
 
 /** `region/10.0.0.1:80` or `region/[2001:db8::1]:80`. */

@@ -110,7 +110,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     }
   };
   const storage = await openFileStorage(join(opts.dataDir, 'decisions'));
-  for (const w of storage.warnings) log.warn({ dir: storage.dir, warning: w }, 'decision log repaired on open');
+  for (const w of storage.warnings)
+    log.warn({ dir: storage.dir, warning: w }, 'decision log repaired on open');
   const dlog = await openDecisionLog({
     storage,
     fsm,

@@ -57,7 +57,37 @@ describe('pickWeighted', () => {
   });
 });
 
+describe('pickRoundRobin with a bleeding backend', () => {
+  it('follows effective weights evenly over successive cursors', () => {
+    const pool = [b('a', 100), b('b', 50)];
+    const counts = new Map<string, number>();
+    for (let c = 0; c < 3000; c++) {
+      const first = pickRoundRobin(pool, c, 1)[0]?.name ?? '';
+      counts.set(first, (counts.get(first) ?? 0) + 1);
+    }
+    assert.ok(
+      Math.abs((counts.get('a') ?? 0) / 3000 - 2 / 3) < 0.01,
+      `a share ${(counts.get('a') ?? 0) / 3000}, want 0.667`,
+    );
+  });
+});
+
 describe('pickFailover', () => {
+  it('hands a bleeding primary over to the next backend at full share', () => {
+    assert.deepEqual(names(pickFailover([{ ...b('p', 50), share: 0.5 }, b('s', 100)], 1)), ['s']);
+    assert.deepEqual(
+      names(
+        pickFailover(
+          [
+            { ...b('p', 50), share: 0.5 },
+            { ...b('s', 0), share: 0 },
+          ],
+          1,
+        ),
+      ),
+      ['p'],
+    );
+  });
   it('returns the first eligible in configured order', () => {
     assert.deepEqual(names(pickFailover([b('p', 100), b('s', 100)], 1)), ['p']);
     assert.deepEqual(names(pickFailover([b('p', 0), b('s', 100)], 1)), ['s']);

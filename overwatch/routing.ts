@@ -13,15 +13,26 @@ export interface Rand {
 
 export interface Weighted {
   weight: number;
+  /** Decided share of the configured weight, 0..1 (undefined = 1): below 1 the backend is bleeding. */
+  share?: number;
 }
 
-/** Up to `max` candidates starting at `cursor` (mod length), so successive queries rotate through the set. */
+/**
+ * Up to `max` candidates starting at `cursor` (mod length), so successive queries rotate through the set. When
+ * effective weights differ (a backend is bleeding), the first record follows the weights instead: a
+ * low-discrepancy sequence driven by the cursor (golden-ratio steps) picks each backend in proportion to its
+ * weight, deterministically and evenly over successive queries.
+ */
 export function pickRoundRobin<T extends Weighted>(
   candidates: readonly T[],
   cursor: number,
   max: number,
 ): T[] {
   const eligible = candidates.filter((c) => c.weight > 0);
+  if (eligible.some((c) => c.weight !== eligible[0]?.weight)) {
+    const u = (cursor * 0.6180339887498949) % 1;
+    return pickWeighted(eligible, { int: (n) => Math.floor(u * n) }, max);
+  }
   const n = Math.min(max, eligible.length);
   const out: T[] = [];
   for (let i = 0; i < n; i++) out.push(eligible[(cursor + i) % eligible.length] as T);
@@ -51,7 +62,13 @@ export function pickWeighted<T extends Weighted>(candidates: readonly T[], rand:
   return out;
 }
 
-/** The first `max` candidates in configured order: the primary while it is healthy, then the next. */
+/**
+ * The first `max` candidates in configured order: the primary while it is healthy, then the next. A bleeding
+ * backend (share < 1) hands over to the next one at full share; it is used again only when none is left.
+ */
 export function pickFailover<T extends Weighted>(candidates: readonly T[], max: number): T[] {
-  return candidates.filter((c) => c.weight > 0).slice(0, max);
+  const eligible = candidates.filter((c) => c.weight > 0);
+  const full = eligible.filter((c) => (c.share ?? 1) >= 0.999);
+  const bleeding = eligible.filter((c) => (c.share ?? 1) < 0.999);
+  return [...full, ...bleeding].slice(0, max);
 }

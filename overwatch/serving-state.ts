@@ -59,7 +59,10 @@ export function createServingState(opts: {
   function rebuild(): void {
     backends = currentBackends(config, opts.fsm());
     // Answers see effective weights: configured weight times the decided share (bleeding, partial veto).
-    const effective = backends.map((b) => ({ ...b, weight: b.weight * verdict(b).weightFraction }));
+    const effective = backends.map((b) => {
+      const share = verdict(b).weightFraction;
+      return { ...b, weight: b.weight * share, share };
+    });
     table = buildAnswerTable(config, effective, (b) => serves(verdict(b)), serial, table);
   }
   rebuild();
