@@ -9,6 +9,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
 import type { ConnectRequestSchema, ConnectResponse, Welcome } from '../internal/gen/opengslb/v1/agent_pb.js';
 import type { PredictivePolicy } from '../internal/gen/opengslb/v1/types_pb.js';
+import { GrpcError } from '../internal/grpc/grpc-error.js';
 
 type RequestInit = MessageInitShape<typeof ConnectRequestSchema>;
 
@@ -48,6 +49,14 @@ export interface StreamClient {
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random: number): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.max(50, Math.floor(random * ceiling));
+}
+
+/**
+ * A failure message without the time grpc-js stamps into some of them ("... SSL alert number 116\n
+ * (2026-01-01T10:00:00.000Z). Resolution note: "), so identical failures compare equal and are logged once.
+ */
+function failureKind(problem: string): string {
+  return problem.replace(/\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\)/g, '(time)');
 }
 
 export function createStreamClient(opts: StreamClientOptions): StreamClient {
@@ -113,7 +122,9 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
           }
         }
       } catch (e: unknown) {
-        problem = e instanceof Error ? e.message : String(e);
+        // A gRPC status keeps its code name ("UNAUTHENTICATED: agent token not accepted"): it is what the
+        // operator acts on, and the message alone does not say it.
+        problem = e instanceof GrpcError ? e.toString() : e instanceof Error ? e.message : String(e);
       }
       const wasConnected = isConnected;
       setConnected(false, address);
@@ -124,12 +135,12 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
       index++;
       const delay = backoffMs(attempt++, base, cap, opts.random());
       // Log a loss of connection, or a new kind of failure, once; identical retries stay at debug.
-      if (wasConnected || problem !== lastProblem) {
+      if (wasConnected || failureKind(problem) !== lastProblem) {
         log.warn(
           { overwatch: address, err: problem, retry_in_ms: delay },
           wasConnected ? 'lost connection to overwatch' : 'cannot connect to overwatch',
         );
-        lastProblem = problem;
+        lastProblem = failureKind(problem);
       } else {
         log.debug({ overwatch: address, err: problem, retry_in_ms: delay }, 'retrying overwatch connection');
       }

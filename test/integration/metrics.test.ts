@@ -18,8 +18,21 @@ const SECRET = 'leakcheck-5f1e9c';
 /** The only label names opengslb_* series may have; none can carry a name or an address. */
 // Bounded by configuration (services, configured or registered backends, agents), never by clients.
 const BOUNDED_LABELS = new Set([
-  'qtype', 'rcode', 'reason', 'region', 'result', 'version', 'le',
-  'mode', 'applied', 'service', 'backend', 'action', 'signal', 'agent', 'code',
+  'qtype',
+  'rcode',
+  'reason',
+  'region',
+  'result',
+  'version',
+  'le',
+  'mode',
+  'applied',
+  'service',
+  'backend',
+  'action',
+  'signal',
+  'agent',
+  'code',
 ]);
 
 describe('metrics', () => {

@@ -43,6 +43,8 @@ export interface DomainYaml {
 export interface AgentPolicyYaml {
   /** Service (`domains[].name`) -> token. */
   agent_tokens?: Record<string, string>;
+  /** How the overwatch's own checks overrule agents; `strict` keeps a stale agent's backend out. */
+  veto_mode?: 'strict' | 'balanced' | 'permissive';
   stale_threshold?: string;
   remove_after?: string;
   min_report_interval?: string;
