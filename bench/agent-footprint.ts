@@ -54,9 +54,13 @@ ${addresses.map((a) => `    - {service: app.example.com, address: ${a}, port: ${
 logging: {level: warn}
 `,
 );
-const agent = spawn(process.execPath, [join(REPO_ROOT, 'dist/cmd/opengslb-agent/main.js'), '--config', configPath], {
-  stdio: 'inherit',
-});
+const agent = spawn(
+  process.execPath,
+  [join(REPO_ROOT, 'dist/cmd/opengslb-agent/main.js'), '--config', configPath],
+  {
+    stdio: 'inherit',
+  },
+);
 const pid = agent.pid as number;
 try {
   await waitFor(
