@@ -102,10 +102,17 @@ describe('createAgentSession', () => {
     s.advance(1000);
     assert.equal(s.session.receive(report(1)).send.length, 1);
     s.advance(100);
-    assert.equal(s.session.receive(report(2)).send.length, 0, 'dropped without ack');
-    assert.equal(s.throttled(), 1);
-    s.advance(400);
-    assert.equal(s.session.receive(report(3)).send.length, 1);
+    const first = s.session.receive(report(2)).send;
+    assert.deepEqual(
+      first.map((m) => m.message.case),
+      ['directive'],
+      'dropped without ack; the agent is told the floor once',
+    );
+    s.advance(50);
+    assert.equal(s.session.receive(report(3)).send.length, 0, 'later drops are silent');
+    assert.equal(s.throttled(), 2);
+    s.advance(350);
+    assert.equal(s.session.receive(report(4)).send.length, 1);
   });
   it('deregisters at once on goodbye, but only disconnects when the stream just ends', () => {
     const a = setup();

@@ -13,6 +13,7 @@ import {
   type ConnectRequest,
   type ConnectResponse,
   ConnectResponseSchema,
+  DirectiveSchema,
   type Hello,
   type Report,
 } from '../internal/gen/opengslb/v1/agent_pb.js';
@@ -133,6 +134,7 @@ const respond = (message: ConnectResponse['message']): ConnectResponse =>
 export function createAgentSession(deps: AgentSessionDeps): AgentSession {
   let agent: { id: string; session: number } | undefined;
   let lastReportMs = Number.NEGATIVE_INFINITY;
+  let throttleNotified = false;
   let ended = false;
 
   const fail = (end: SessionEnd): Step => {
@@ -196,7 +198,20 @@ export function createAgentSession(deps: AgentSessionDeps): AgentSession {
           const now = deps.nowMs();
           if (now - lastReportMs < deps.minReportIntervalMs()) {
             deps.onThrottled?.();
-            return { send: [], changed: false };
+            // Tell the agent once, so a too-eager report_interval is corrected instead of silently halved.
+            if (throttleNotified) return { send: [], changed: false };
+            throttleNotified = true;
+            const ms = deps.minReportIntervalMs();
+            const directive = respond({
+              case: 'directive',
+              value: create(DirectiveSchema, {
+                directive: {
+                  case: 'reportInterval',
+                  value: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 },
+                },
+              }),
+            });
+            return { send: [directive], changed: false };
           }
           lastReportMs = now;
           const r = msg.message.value;
