@@ -35,6 +35,8 @@ export interface AgentServiceDeps {
   /** A Hello was accepted; `tokenFingerprint` identifies the token without revealing it. */
   onAccepted: (hello: Hello, tokenFingerprint: string) => void;
   onGoodbye: (agentId: string) => void;
+  /** A Hello was refused (bad scope or input): the node records an event. */
+  onHelloRejected: (agentId: string, reason: string) => void;
 }
 
 export interface AgentServiceHandle {
@@ -102,8 +104,10 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
           onThrottled: deps.onThrottled,
           onAccepted: (h) => deps.onAccepted(h, fingerprint(token ?? '')),
           onGoodbye: deps.onGoodbye,
-          onRejected: (agentId, reason) =>
-            log.warn({ peer: ctx.peer, agent: agentId, reason }, 'agent hello rejected'),
+          onRejected: (agentId, reason) => {
+            log.warn({ peer: ctx.peer, agent: agentId, reason }, 'agent hello rejected');
+            deps.onHelloRejected(agentId, reason);
+          },
         });
         // Requests are consumed concurrently with writing responses: the outbox is the only meeting point.
         const reading = (async () => {

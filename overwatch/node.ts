@@ -21,7 +21,7 @@ import { openDecisionLog } from './decision-log.js';
 import { createDecisionLoop } from './decision-loop.js';
 import { answerQuery } from './dns-answer.js';
 import { createEventHub } from './event-hub.js';
-import { createFsm, type EventRecord, idKey } from './fsm.js';
+import { command, createFsm, type EventRecord, idKey } from './fsm.js';
 import { createNodeGrpc } from './grpc-server.js';
 import { healthTargetsOf } from './health-targets.js';
 import { createOverwatchMetrics, qtypeLabel, refreshAgentGauges, refreshDecisionGauges } from './metrics.js';
@@ -83,6 +83,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
 
   let latchedReady = false;
   const agents = createAgentRegistry();
+  const rejectionsLogged = new Map<string, number>();
   const startedMs = performance.now();
   const hub = createEventHub();
   const fsm = createFsm();
@@ -252,6 +253,28 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     onGoodbye: (id) => loop.agentGone(id, 'agent said goodbye'),
     onThrottled: () => metrics.agentReports.inc({ result: 'throttled' }),
     onRejected: (code) => metrics.agentRejected.inc({ code }),
+    onHelloRejected: (agentId, reason) => {
+      // One audit event per agent and reason per 10 minutes: a misconfigured agent retries every few seconds.
+      const key = `${agentId}|${reason}`;
+      const now = performance.now();
+      if ((rejectionsLogged.get(key) ?? Number.NEGATIVE_INFINITY) > now - 600_000) return;
+      rejectionsLogged.set(key, now);
+      if (rejectionsLogged.size > 1000) rejectionsLogged.clear();
+      loop
+        .propose([
+          command(Date.now(), {
+            case: 'appendEvent',
+            value: {
+              event: {
+                reason: `agent ${agentId || '(no id)'} rejected: ${reason}`,
+                source: 'agent',
+                details: { agent: agentId },
+              },
+            },
+          }),
+        ])
+        .catch((e: unknown) => log.error({ err: e }, 'recording agent rejection failed'));
+    },
   });
   const grpcAddr = hostPort(config.grpc.address);
   const grpc = createNodeGrpc({
