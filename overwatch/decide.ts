@@ -22,66 +22,20 @@ import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import type { BackendStatusName } from './backend-status.js';
 import { formatTarget } from './backends.js';
 import { RAMP_STEP, type Ramp, rampDetails, rampFraction, rampOf } from './decide-ramp.js';
+import type { BackendView, DecideConfig } from './decide-types.js';
+import { externalPassing, vetoVerdict } from './decide-veto.js';
 import { command, type Decision, type FsmState, idKey, type OverrideRecord } from './fsm.js';
 import { statusToWire, timestampFromDate } from './proto-convert.js';
 
 /** `cluster.overwatch.veto_mode` (DESIGN.md section 5). */
-export type VetoMode = 'strict' | 'balanced' | 'permissive';
-/** An agent's predictive state for one signal. */
-export type SignalState = 'ok' | 'warning' | 'bleed';
-
-/** One vantage point's view of a backend (an overwatch node's probes). */
-export interface VantageView {
-  vantage: string;
-  consecutiveFailures: number;
-  consecutiveSuccesses: number;
-  lastOk: boolean;
-  lastError: string;
-}
-
-/** What the engine knows of the agent fronting a backend. */
-export interface AgentView {
-  id: string;
-  /**
-   * `active` while reports arrive; `stale` after stale_threshold; `pending` when the log knows the agent but it
-   * has not reconnected since this node started (its last decision stands until stale_threshold).
-   */
-  state: 'active' | 'stale' | 'pending';
-  /** The agent's local check verdict; undefined until its first report on the backend. */
-  claimHealthy: boolean | undefined;
-  claimError: string;
-  signals: ReadonlyArray<{ signal: string; state: SignalState; value: number; threshold: number }>;
-}
-
-/** One backend's observations (soft state), the engine's input. */
-export interface BackendView {
-  service: string;
-  address: string;
-  port: number;
-  /** Configured (or announced) weight. */
-  weight: number;
-  /** Consecutive passing rounds needed to leave a veto (the check spec's success_threshold). */
-  successThreshold: number;
-  agent: AgentView | undefined;
-  /** External validation per vantage point (those that probed in the last round); empty until the first probe. */
-  external: readonly VantageView[];
-}
-
-/** The configuration the engine reads (cluster.overwatch and cluster.predictive_health). */
-export interface DecideConfig {
-  vetoMode: VetoMode;
-  /** Consecutive failing rounds from a vantage point before it counts against an agent's healthy claim. */
-  vetoThreshold: number;
-  /** Share of a service's configured weight that bleeding may not go below, 0..1. */
-  panicThreshold: number;
-  predictive: {
-    enabled: boolean;
-    /** Bleed ramp duration per signal, ms. */
-    bleedDurationMs: Readonly<Record<string, number>>;
-    /** Speed of a `warning` bleed relative to `bleed`; 0 means warnings do not bleed. */
-    warningRate: number;
-  };
-}
+export type {
+  AgentView,
+  BackendView,
+  DecideConfig,
+  SignalState,
+  VantageView,
+  VetoMode,
+} from './decide-types.js';
 
 interface Target {
   status: BackendStatusName;
@@ -103,7 +57,6 @@ interface Target {
 const ALL_SIGNALS = ['cpu', 'memory', 'error_rate'];
 const DEFAULT_BLEED_MS = 30_000;
 const round = (x: number) => Math.round(x * 1000) / 1000;
-const floorStep = (x: number) => round(Math.floor(x / RAMP_STEP + 1e-9) * RAMP_STEP);
 
 function fixed(status: BackendStatusName, fraction: number, reason: string, source: string): Target {
   return {
@@ -139,63 +92,6 @@ function keep(prev: Decision): Target {
     panic: prev.details['panic'] === 'true',
     disagree: prev.details['disagree'] === 'true',
   };
-}
-
-/**
- * Veto verdict for an agent that claims healthy: 'veto', a partial weight cap (balanced minority), a recorded
- * disagreement (permissive), or none. `wasVetoed` gives hysteresis: a vetoed backend returns only after
- * success_threshold passing rounds (from every vantage in strict, from a majority in balanced).
- */
-function vetoVerdict(
-  b: BackendView,
-  cfg: DecideConfig,
-  wasVetoed: boolean,
-):
-  | { kind: 'veto'; reason: string }
-  | { kind: 'partial'; cap: number; reason: string }
-  | { kind: 'disagree'; reason: string }
-  | undefined {
-  const n = b.external.length;
-  if (n === 0) return undefined;
-  const failing = b.external.filter((v) => v.consecutiveFailures >= cfg.vetoThreshold);
-  const recovered = b.external.filter((v) => v.consecutiveSuccesses >= b.successThreshold).length;
-  // The condition, not the streak length: a streak growing from 3 to 4 must not rewrite the decision.
-  const which = failing.map((v) => `${v.vantage}: ${v.lastError || 'failing'}`).join('; ');
-  const why = `failing ${cfg.vetoThreshold}+ rounds (${which})`;
-  switch (cfg.vetoMode) {
-    case 'strict':
-      if (failing.length > 0) return { kind: 'veto', reason: `external validation ${why}` };
-      if (wasVetoed && recovered < n)
-        return {
-          kind: 'veto',
-          reason: `vetoed until every vantage point passes ${b.successThreshold} rounds`,
-        };
-      return undefined;
-    case 'balanced':
-      if (failing.length * 2 > n) return { kind: 'veto', reason: `majority of vantage points ${why}` };
-      if (wasVetoed && recovered * 2 <= n)
-        return {
-          kind: 'veto',
-          reason: `vetoed until a majority of vantage points passes ${b.successThreshold} rounds`,
-        };
-      if (failing.length > 0)
-        return {
-          kind: 'partial',
-          cap: floorStep(1 - failing.length / n),
-          reason: `minority of vantage points ${why}`,
-        };
-      return undefined;
-    case 'permissive':
-      if (failing.length > 0)
-        return { kind: 'disagree', reason: `external validation disagrees with the agent: ${why}` };
-      return undefined;
-  }
-}
-
-/** External validation passes: the majority of vantage points' last probe succeeded (one vantage: that one). */
-function externalPassing(b: BackendView): boolean {
-  const ok = b.external.filter((v) => v.lastOk).length;
-  return b.external.length > 0 && ok * 2 > b.external.length;
 }
 
 /**
