@@ -265,7 +265,13 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
           `since: must be an event id (got ${JSON.stringify(req.since)})`,
         );
       }
-      for await (const e of deps.events.watch(since, () => deps.fsm().events, ctx.signal)) {
+      // Without `follow` the call lists the retained events after `since` and ends (grpcurl-friendly).
+      for await (const e of deps.events.watch(
+        since,
+        () => deps.fsm().events,
+        ctx.signal,
+        req.follow || since === undefined,
+      )) {
         yield { event: eventToWire(e) };
       }
     },

@@ -607,6 +607,20 @@ describe('decide: stale agents', () => {
     assert.deepEqual(l.decision(A), before);
   });
 
+  it('an agent back after a restart keeps the last decisions until its first report', () => {
+    const l = leader();
+    const cfg = config();
+    const vetoed = view(B, { external: [fail('ow1', 3)] });
+    stepSettled(l, cfg, [view(A), vetoed]);
+    const before = [l.decision(A), l.decision(B)];
+    assert.deepEqual(before.map(verdict), ['healthy 1 agent', 'vetoed 0 veto']);
+    // Hello accepted (active), no report yet; B's new vantage view has not reached the threshold again.
+    const silent = agent({ claimHealthy: undefined });
+    const back = [view(A, { agent: silent }), view(B, { agent: silent, external: [fail('ow1', 1)] })];
+    assert.deepEqual(kinds(l.step(cfg, back)), []);
+    assert.deepEqual([l.decision(A), l.decision(B)], before);
+  });
+
   it('a pending agent without a decision is unknown', () => {
     const l = leader();
     stepSettled(l, config(), [view(A, { agent: agent({ state: 'pending', claimHealthy: undefined }) })]);

@@ -173,6 +173,10 @@ function targetFor(b: BackendView, cfg: DecideConfig, s: FsmState, nowMs: number
       : fixed('stale', 0, `agent ${a.id} stale`, 'stale');
   }
   if (a.claimHealthy === undefined) {
+    // Connected but no report on it yet (an agent back after this node restarted): the last decision stands
+    // until its first report, as while it was pending, so a reconnect neither drops a serving backend nor
+    // lifts a veto.
+    if (prev !== undefined) return keep(prev);
     return fixed('unknown', 0, `agent ${a.id} has not reported on it yet`, 'agent');
   }
   // 3. the agent's own failure is always respected.

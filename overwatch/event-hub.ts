@@ -7,11 +7,12 @@ import type { EventRecord } from './fsm.js';
 
 export interface EventHub {
   publish(events: readonly EventRecord[]): void;
-  /** Events after `sinceId` from `backlog`, then live events until `signal` aborts. */
+  /** Events after `sinceId` from `backlog`, then (with `follow`, the default) live events until `signal` aborts. */
   watch(
     sinceId: number | undefined,
     backlog: () => readonly EventRecord[],
     signal: AbortSignal,
+    follow?: boolean,
   ): AsyncIterable<EventRecord>;
   watchers(): number;
 }
@@ -23,7 +24,7 @@ export function createEventHub(): EventHub {
       for (const e of events) for (const s of subs) s(e);
     },
     watchers: () => subs.size,
-    async *watch(sinceId, backlog, signal) {
+    async *watch(sinceId, backlog, signal, follow = true) {
       // Bounded per watcher: a stalled client loses the oldest events, it cannot grow the process.
       const q = createAsyncQueue<EventRecord>(4096);
       let last = sinceId ?? Number.POSITIVE_INFINITY;
@@ -40,6 +41,7 @@ export function createEventHub(): EventHub {
             }
           }
         } else last = 0;
+        if (!follow) return;
         for await (const e of q) {
           if (sinceId !== undefined && e.id <= last) continue; // already sent from the backlog
           yield e;

@@ -150,7 +150,8 @@ export async function explain(
 }
 
 export async function events(c: AdminClient, out: Output, call: CallOptions, follow: boolean): Promise<void> {
-  const stream = c.watchEvents({ since: '' }, call);
+  // Without --follow: the retained trail, then exit; with it: new events as they happen.
+  const stream = c.watchEvents(follow ? { since: '', follow: true } : { since: '0', follow: false }, call);
   for await (const r of stream) {
     const e = r.event;
     if (e === undefined) continue;
@@ -161,7 +162,6 @@ export async function events(c: AdminClient, out: Output, call: CallOptions, fol
         `${when} ${target(e.backend)} ${statusName(e.from)} -> ${statusName(e.to)} [${e.source}] ${e.reason}`,
       );
     }
-    if (!follow) break;
   }
 }
 

@@ -45,6 +45,12 @@ export interface AgentPolicyYaml {
   agent_tokens?: Record<string, string>;
   /** How the overwatch's own checks overrule agents; `strict` keeps a stale agent's backend out. */
   veto_mode?: 'strict' | 'balanced' | 'permissive';
+  /** Consecutive failing external rounds before they count against an agent's healthy claim. */
+  veto_threshold?: number;
+  /** How often the overwatch probes agent backends itself (`300ms` in tests; default 30s). */
+  external_check_interval?: string;
+  /** Share of a service's configured weight that bleeding may not go below, 0..1. */
+  panic_threshold?: number;
   stale_threshold?: string;
   remove_after?: string;
   min_report_interval?: string;
@@ -64,6 +70,8 @@ export interface PredictiveHealthYaml {
   /** `window` is also the agent's window (and hysteresis hold) for CPU and memory. */
   error_rate?: HostSignalPolicyYaml & { window?: string };
   horizon?: string;
+  /** Speed of a `warning` bleed relative to `bleed`; 0 = warnings do not bleed. */
+  warning_rate?: number;
 }
 
 /** The `cluster` keys the agent tests use (a standalone node). */

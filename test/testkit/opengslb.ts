@@ -85,6 +85,23 @@ export interface StartOptions {
    * `listeners started` log line, so the config must log at info or below).
    */
   waitReady?: boolean;
+  /**
+   * `--data-dir` to use and keep: the caller creates it (`createDataDir`) and removes it, so a restart with the
+   * same directory continues from the decision log. Default: a fresh directory removed when the process exits.
+   */
+  dataDir?: string;
+}
+
+/** A data directory that outlives one process, for restart tests; `remove()` it in `after`. */
+export interface DataDir {
+  path: string;
+  remove(): void;
+}
+
+/** A new empty temp directory to pass as `StartOptions.dataDir` to several `startOpengslb` calls in turn. */
+export function createDataDir(): DataDir {
+  const path = mkdtempSync(join(tmpdir(), 'opengslb-data-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 /** Startup attempts with fresh ports when a function config loses a port race. */
@@ -166,7 +183,14 @@ async function startOnce(yaml: string, p: Ports, opts: StartOptions): Promise<Ru
   writeFileSync(configPath, yaml);
   const proc = spawn(
     process.execPath,
-    [OPENGSLB_BIN, '--config', configPath, '--data-dir', join(dir, 'data'), ...(opts.args ?? [])],
+    [
+      OPENGSLB_BIN,
+      '--config',
+      configPath,
+      '--data-dir',
+      opts.dataDir ?? join(dir, 'data'),
+      ...(opts.args ?? []),
+    ],
     { env: { PATH: process.env['PATH'], ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -1,6 +1,6 @@
 /** Free loopback ports for integration tests (bind port 0, read it, release it). */
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { createServer, isIPv6 } from 'node:net';
 
 async function freeTcp(host: string): Promise<number> {
   const srv = createServer();
@@ -14,7 +14,7 @@ async function freeTcp(host: string): Promise<number> {
 }
 
 async function udpFree(host: string, port: number): Promise<boolean> {
-  const sock = createSocket('udp4');
+  const sock = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
   return new Promise<boolean>((resolve) => {
     sock.once('error', () => resolve(false));
     sock.bind(port, host, () => sock.close(() => resolve(true)));
