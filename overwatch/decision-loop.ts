@@ -70,7 +70,11 @@ export function createDecisionLoop(opts: {
     targets: targets(),
     log: log.child({ component: 'validation' }),
     onChange: () => loop.trigger(),
-    ...(opts.onValidation === undefined ? {} : { onResult: opts.onValidation }),
+    onResult: (t, r) => {
+      opts.onValidation?.(t, r);
+      // A growing failing streak can reach veto_threshold without a health transition.
+      if (!r.ok) loop.trigger();
+    },
   });
   let running = false;
   let again = false;

@@ -123,8 +123,11 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   const monitor = createHealthMonitor({
     targets: healthTargetsOf(config),
     log: log.child({ component: 'health' }),
-    onResult: (t, r) =>
-      metrics.healthCheckResults.inc({ region: t.region, result: r.ok ? 'success' : 'failure' }),
+    onResult: (t, r) => {
+      metrics.healthCheckResults.inc({ region: t.region, result: r.ok ? 'success' : 'failure' });
+      // Region checks are also the external validation of agent-fronted static backends (veto streaks).
+      if (!r.ok) loop.trigger();
+    },
     onChange: () => {
       refreshHealthyServers();
       loop.trigger();
