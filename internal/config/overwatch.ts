@@ -50,7 +50,9 @@ export function defaultOverwatchConfig(): OverwatchConfig {
 
 /** The Markdown configuration reference (docs/configuration.md), generated from the schema. */
 export function overwatchReference(): string {
-  const flags = overwatchFlags.map((f) => `| \`--${f.flag}\` | \`${f.path.join('.')}\` | ${f.help} |`);
+  const flags = overwatchFlags.map(
+    (f) => `| \`--${f.flag}\` | \`${f.path.join('.')}\` | ${f.help.replaceAll('|', '\\|')} |`,
+  );
   const intro = [
     'Generated from `internal/config/overwatch-schema.ts` by `npm run docs`; a test fails when it is out of date.',
     '',
