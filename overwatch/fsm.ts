@@ -6,20 +6,15 @@
  * Commands carry a format version; a command this build does not understand (newer version, or a command
  * kind it cannot see) throws `UnsupportedCommandError` and the caller must stop applying rather than diverge.
  */
-import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
-import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { OverrideAction } from '../internal/gen/opengslb/v1/admin_pb.js';
-import {
-  BackendDecisionSchema,
-  type Command,
-  CommandSchema,
-  FsmSnapshotSchema,
-  type BackendDecision as WireDecision,
-} from '../internal/gen/opengslb/v1/fsm_pb.js';
-import { BackendStatus } from '../internal/gen/opengslb/v1/types_pb.js';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { type Command, CommandSchema } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import type { BackendStatusName } from './backend-status.js';
 import { formatTarget } from './backends.js';
+import { decodeFsmSnapshot, encodeFsmSnapshot } from './fsm-snapshot.js';
+import { ACTION_FROM_WIRE, decisionFromWire, ms, STATUS_FROM_WIRE } from './fsm-wire.js';
 import { timestampFromDate } from './proto-convert.js';
+
+export { ACTION_FROM_WIRE, ACTION_TO_WIRE, decisionToWire } from './fsm-wire.js';
 
 /** The command format this build writes and understands. */
 export const COMMAND_VERSION = 1;
@@ -118,61 +113,6 @@ export interface Fsm {
 export function idKey(b: BackendId): string {
   return `${b.service}|${b.address}:${b.port}`;
 }
-
-const STATUS_FROM_WIRE = new Map<BackendStatus, BackendStatusName>([
-  [BackendStatus.HEALTHY, 'healthy'],
-  [BackendStatus.DRAINING, 'draining'],
-  [BackendStatus.VETOED, 'vetoed'],
-  [BackendStatus.UNHEALTHY, 'unhealthy'],
-  [BackendStatus.STALE, 'stale'],
-  [BackendStatus.UNKNOWN, 'unknown'],
-]);
-const STATUS_TO_WIRE = new Map([...STATUS_FROM_WIRE].map(([k, v]) => [v, k]));
-export const ACTION_FROM_WIRE = new Map<OverrideAction, OverrideActionName>([
-  [OverrideAction.FORCE_HEALTHY, 'force_healthy'],
-  [OverrideAction.FORCE_UNHEALTHY, 'force_unhealthy'],
-  [OverrideAction.DRAIN, 'drain'],
-]);
-export const ACTION_TO_WIRE = new Map([...ACTION_FROM_WIRE].map(([k, v]) => [v, k]));
-
-const ms = (t: { seconds: bigint; nanos: number } | undefined): number | undefined =>
-  t === undefined ? undefined : timestampDate(t as Parameters<typeof timestampDate>[0]).getTime();
-
-function decisionFromWire(d: WireDecision, changedMs: number): Decision {
-  const b = d.backend;
-  return {
-    service: b?.service ?? '',
-    address: b?.address ?? '',
-    port: b?.port ?? 0,
-    status: STATUS_FROM_WIRE.get(d.status) ?? 'unknown',
-    weightFraction: Math.min(1, Math.max(0, d.weightFraction)),
-    reason: d.reason,
-    source: d.source,
-    rampStartMs: ms(d.rampStart),
-    rampFrom: d.rampFrom,
-    changedMs,
-    details: { ...d.details },
-  };
-}
-
-export function decisionToWire(d: Decision): WireDecision {
-  return create(BackendDecisionSchema, {
-    backend: { service: d.service, address: d.address, port: d.port },
-    status: STATUS_TO_WIRE.get(d.status) ?? BackendStatus.UNKNOWN,
-    weightFraction: d.weightFraction,
-    reason: d.reason,
-    source: d.source,
-    ...(d.rampStartMs === undefined ? {} : { rampStart: timestampFromDate(new Date(d.rampStartMs)) }),
-    rampFrom: d.rampFrom,
-    details: d.details,
-  });
-}
-
-/**
- * Snapshot-only details key carrying `changedMs`, which BackendDecision has no field for; restore strips it, so
- * it never shows in a decision. (Events carry their extra fields the same way.)
- */
-const CHANGED_KEY = '__changed_ms';
 
 function emptyState(): FsmState {
   return { decisions: new Map(), overrides: new Map(), agents: new Map(), events: [], nextEventId: 1 };
@@ -376,80 +316,16 @@ export function createFsm(): Fsm {
   return {
     apply,
     state: () => s,
-    snapshot() {
-      return toBinary(
-        FsmSnapshotSchema,
-        create(FsmSnapshotSchema, {
-          version: COMMAND_VERSION,
-          decisions: [...s.decisions.values()].map((d) =>
-            decisionToWire({ ...d, details: { ...d.details, [CHANGED_KEY]: String(d.changedMs) } }),
-          ),
-          overrides: [...s.overrides.values()].map((o) => ({
-            backend: { service: o.service, address: o.address, port: o.port },
-            action: ACTION_TO_WIRE.get(o.action) ?? OverrideAction.UNSPECIFIED,
-            reason: o.reason,
-            user: o.user,
-            created: timestampFromDate(new Date(o.createdMs)),
-            ...(o.expiresMs === undefined ? {} : { expires: timestampFromDate(new Date(o.expiresMs)) }),
-          })),
-          agents: [...s.agents.values()].map((a) => ({
-            agentId: a.id,
-            region: a.region,
-            tokenFingerprint: a.tokenFingerprint,
-            backends: a.backends.map((b) => ({
-              ref: { service: b.service, address: b.address, port: b.port },
-              weight: b.weight,
-              healthCheck: {
-                type: b.check.type,
-                path: b.check.path,
-                host: b.check.host,
-                expectedStatus: b.check.expectedStatus,
-              },
-            })),
-          })),
-          events: s.events.map((e) => ({
-            id: String(e.id),
-            time: timestampFromDate(new Date(e.timeMs)),
-            reason: e.reason,
-            source: e.source,
-            details: { ...e.details, __backend: e.backend, __from: e.from, __to: e.to, __service: e.service },
-          })),
-          nextEventId: BigInt(s.nextEventId),
-        }),
-      );
-    },
+    snapshot: () => encodeFsmSnapshot(s),
     restore(bytes) {
-      const snap = fromBinary(FsmSnapshotSchema, bytes);
-      if (snap.version !== COMMAND_VERSION) {
-        throw new UnsupportedCommandError(
-          `snapshot format version ${snap.version} is not supported (supports ${COMMAND_VERSION})`,
-        );
-      }
-      const next = emptyState();
-      for (const d of snap.decisions) {
-        const { [CHANGED_KEY]: changed = '0', ...details } = d.details;
-        const dec = { ...decisionFromWire(d, Number(changed)), details };
-        next.decisions.set(idKey(dec), dec);
-      }
-      // Re-apply the rest through apply() so snapshot and log share one code path.
-      s = next;
-      for (const o of snap.overrides) apply(command(0, { case: 'setOverride', value: { override: o } }));
-      for (const a of snap.agents) apply(command(0, { case: 'registerAgent', value: a }));
-      s.events = snap.events.map((e) => {
-        const { __backend = '', __from = '', __to = '', __service = '', ...details } = e.details;
-        return {
-          id: Number(e.id),
-          timeMs: ms(e.time) ?? 0,
-          service: __service,
-          backend: __backend,
-          from: __from as BackendStatusName | '',
-          to: __to as BackendStatusName | '',
-          reason: e.reason,
-          source: e.source,
-          details,
-        };
-      });
-      s.nextEventId = Number(snap.nextEventId);
+      s = decodeFsmSnapshot(
+        bytes,
+        emptyState,
+        (next) => {
+          s = next;
+        },
+        apply,
+      );
     },
   };
 }
