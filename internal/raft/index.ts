@@ -1,7 +1,15 @@
 export { CompactedError, CorruptionError, InvariantError, LockedError, UnavailableError } from './errors.js';
+export type { RaftNode, RaftNodeOptions } from './node.js';
+export { ELECTION_TICKS, HEARTBEAT_TICKS, RaftStoppedError, startRaftNode } from './node.js';
+export type { RaftServiceHandlers, RaftServiceOptions } from './raft-service.js';
+export { DEFAULT_MAX_SNAPSHOT_BYTES, raftServiceImpl } from './raft-service.js';
+export { decodeMemberAddresses, encodeMemberAddresses, SNAPSHOT_CHUNK_BYTES } from './raft-wire.js';
 export type { Entry, HardState, Snapshot, SnapshotMeta, Storage } from './storage.js';
 export { emptyHardState } from './storage.js';
 export type { FileStorage, FileStorageOptions } from './storage-file.js';
 export { DEFAULT_SEGMENT_BYTES, openFileStorage } from './storage-file.js';
 export type { CrashableMemoryStorage, MemoryStorageOptions } from './storage-memory.js';
 export { createMemoryStorage } from './storage-memory.js';
+export type { Transport, TransportFactory, TransportReports } from './transport.js';
+export type { GrpcTransport, GrpcTransportOptions, PeerStats } from './transport-grpc.js';
+export { createGrpcTransport, DEFAULT_MAX_QUEUED } from './transport-grpc.js';
