@@ -11,6 +11,8 @@ import { GrpcError } from '../internal/grpc/grpc-error.js';
 import type { CallContext, ServiceImpl } from '../internal/grpc/service.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { backendKey } from './agent-registry.js';
+import { NotLeaderError } from './cluster-log.js';
+import type { ClusterView } from './cluster-view.js';
 import type { EventHub } from './event-hub.js';
 import { explain } from './explain.js';
 import {
@@ -40,6 +42,8 @@ export interface AdminDeps {
   events: EventHub;
   /** Addresses of this node's listeners, for ListMembers. */
   addresses: () => { grpc: string; api: string; dns: string };
+  /** Membership and leadership (standalone: a one-member cluster). */
+  cluster: ClusterView;
 }
 
 function overrideCall<T>(f: () => T): T {
@@ -97,6 +101,16 @@ function unimplemented(what: string, issue: string): never {
   throw new GrpcError(status.UNIMPLEMENTED, `${what} is not available yet; it arrives with ${issue}`);
 }
 
+/** Proposes through this node; a follower answers FAILED_PRECONDITION naming the leader. */
+async function proposeHere(deps: AdminDeps, cmds: Command[]): Promise<EventRecord[]> {
+  try {
+    return await deps.propose(cmds);
+  } catch (e: unknown) {
+    if (e instanceof NotLeaderError) throw new GrpcError(status.FAILED_PRECONDITION, e.message);
+    throw e;
+  }
+}
+
 export function createAdminService(deps: AdminDeps): ServiceImpl<typeof OverwatchService> {
   const authorize = (ctx: CallContext): void => {
     const want = deps.adminToken();
@@ -109,32 +123,33 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
   return {
     getClusterStatus(_req, ctx) {
       authorize(ctx);
+      const c = deps.cluster.status();
       return {
-        mode: 'standalone',
-        nodeId: deps.nodeId,
-        isLeader: true,
-        leaderId: deps.nodeId,
-        leaderAddress: '',
-        clusterSize: 1,
-        state: 'leader',
+        mode: c.mode,
+        nodeId: c.nodeId,
+        isLeader: c.isLeader,
+        leaderId: c.leaderId,
+        leaderAddress: c.leaderAddress,
+        clusterSize: c.clusterSize,
+        state: c.state,
+        term: BigInt(c.term),
+        commitIndex: BigInt(c.commitIndex),
+        lastApplied: BigInt(c.lastApplied),
         version: deps.version,
       };
     },
     listMembers(_req, ctx) {
       authorize(ctx);
-      const a = deps.addresses();
       return {
-        members: [
-          {
-            id: deps.nodeId,
-            address: '',
-            state: 'Leader',
-            isVoter: true,
-            grpcAddress: a.grpc,
-            apiAddress: a.api,
-            dnsAddress: a.dns,
-          },
-        ],
+        members: deps.cluster.members().map((m) => ({
+          id: m.id,
+          address: m.address,
+          state: m.state,
+          isVoter: m.isVoter,
+          grpcAddress: m.grpc,
+          apiAddress: m.api,
+          dnsAddress: m.dns,
+        })),
       };
     },
     listBackends(req, ctx) {
@@ -238,7 +253,7 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
           Date.now(),
         ),
       );
-      await deps.propose([cmd]);
+      await proposeHere(deps, [cmd]);
       const o = deps.fsm().overrides.get(idKey(b));
       if (o === undefined)
         throw new GrpcError(status.INTERNAL, 'override was committed but is not in the state');
@@ -249,7 +264,7 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
       const b = req.backend;
       if (b === undefined) throw new GrpcError(status.INVALID_ARGUMENT, 'backend: is required');
       const cmd = overrideCall(() => clearOverrideCommand({ ...b, user: req.user }, deps.fsm(), Date.now()));
-      await deps.propose([cmd]);
+      await proposeHere(deps, [cmd]);
       return {};
     },
     listOverrides(_req, ctx) {

@@ -9,6 +9,8 @@ import { tokensEqual } from '../internal/grpc/auth.js';
 import type { TargetStatus } from '../internal/health/index.js';
 import type { AgentRecord } from './agent-registry.js';
 import { formatTarget } from './backends.js';
+import { NotLeaderError } from './cluster-log.js';
+import type { ClusterView } from './cluster-view.js';
 import type { EventRecord, FsmState } from './fsm.js';
 import {
   clearOverrideCommand,
@@ -33,6 +35,8 @@ export interface ApiView {
   servers(): TargetStatus[];
   serverStatus(healthKey: string): TargetStatus | undefined;
   startedAt: Date;
+  /** Membership and leadership (standalone: a one-member cluster). */
+  cluster: ClusterView;
 }
 
 const ok = (body: unknown): ApiResponse => ({ status: 200, body });
@@ -69,6 +73,16 @@ function inputError(e: unknown): never {
     throw new ApiHttpError(e.status, e.status === 404 ? 'not_found' : 'invalid_field', e.message);
   }
   throw e;
+}
+
+/** Proposes through this node; a follower answers 503 naming the leader (writes go to the leader). */
+async function proposeHere(view: ApiView, cmds: Command[]): Promise<EventRecord[]> {
+  try {
+    return await view.propose(cmds);
+  } catch (e: unknown) {
+    if (e instanceof NotLeaderError) throw new ApiHttpError(503, 'not_leader', e.message, { cause: e });
+    throw e;
+  }
 }
 
 async function putOverride(view: ApiView, req: ApiRequest): Promise<ApiResponse> {
@@ -120,7 +134,7 @@ async function putOverride(view: ApiView, req: ApiRequest): Promise<ApiResponse>
   } catch (e: unknown) {
     inputError(e);
   }
-  await view.propose([cmd]);
+  await proposeHere(view, [cmd]);
   const b = cmd.command.case === 'setOverride' ? cmd.command.value.override?.backend : undefined;
   const rec = b === undefined ? undefined : view.fsm().overrides.get(`${b.service}|${b.address}:${b.port}`);
   return ok({ override: rec === undefined ? null : overrideJson(rec) });
@@ -139,7 +153,7 @@ async function deleteOverride(view: ApiView, req: ApiRequest): Promise<ApiRespon
   } catch (e: unknown) {
     inputError(e);
   }
-  await view.propose([cmd]);
+  await proposeHere(view, [cmd]);
   return ok({ cleared: true });
 }
 
@@ -184,15 +198,21 @@ export function eventJson(e: EventRecord) {
 
 /** The standalone node's routes. */
 export function overwatchRoutes(view: ApiView): Route[] {
-  const clusterStatus = () => ({
-    mode: 'standalone',
-    node_id: view.nodeName,
-    is_leader: true,
-    leader_id: view.nodeName,
-    leader_address: '',
-    cluster_size: 1,
-    state: 'leader',
-  });
+  const clusterStatus = () => {
+    const c = view.cluster.status();
+    return {
+      mode: c.mode,
+      node_id: c.nodeId,
+      is_leader: c.isLeader,
+      leader_id: c.leaderId,
+      leader_address: c.leaderAddress,
+      cluster_size: c.clusterSize,
+      state: c.state,
+      term: c.term,
+      commit_index: c.commitIndex,
+      last_applied: c.lastApplied,
+    };
+  };
   return [
     { method: 'GET', path: '/api/v1/live', handler: () => ok({ status: 'live' }) },
     {
@@ -284,18 +304,30 @@ export function overwatchRoutes(view: ApiView): Route[] {
     {
       method: 'GET',
       path: '/api/v1/cluster/members',
-      handler: () => ok({ members: [{ id: view.nodeName, address: '', state: 'Leader', is_voter: true }] }),
+      handler: () =>
+        ok({
+          members: view.cluster
+            .members()
+            .map((m) => ({ id: m.id, address: m.address, state: m.state, is_voter: m.isVoter })),
+        }),
     },
     {
       method: 'GET',
       path: '/api/v1/cluster/leader',
-      handler: () => ok({ leader_id: view.nodeName, leader_address: '' }),
+      handler: () => {
+        const c = view.cluster.status();
+        return ok({ leader_id: c.leaderId, leader_address: c.leaderAddress });
+      },
     },
     // 200 on the leader or a standalone node, 503 elsewhere: HAProxy `option httpchk` semantics (Oba seed).
     {
       method: 'GET',
       path: '/api/v1/cluster/health',
-      handler: () => ok({ healthy: true, is_leader: true, mode: 'standalone' }),
+      handler: () => {
+        const c = view.cluster.status();
+        const body = { healthy: c.isLeader, is_leader: c.isLeader, mode: c.mode };
+        return c.isLeader ? ok(body) : { status: 503, body };
+      },
     },
     {
       method: 'GET',

@@ -62,6 +62,8 @@ export function createDecisionLoop(opts: {
   log: Logger;
   startedMs: number;
   onValidation?: (t: HealthTarget, r: CheckResult) => void;
+  /** Whether this node may decide (cluster mode: only the leader). Default: always. */
+  active?: () => boolean;
 }): DecisionLoop {
   const { fsm, dlog, log } = opts;
   const targets = () =>
@@ -85,6 +87,7 @@ export function createDecisionLoop(opts: {
   async function pass(): Promise<void> {
     do {
       again = false;
+      if (opts.active !== undefined && !opts.active()) return;
       const config = opts.config();
       const s = fsm.state();
       const backends = currentBackends(config, s);

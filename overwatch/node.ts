@@ -12,12 +12,16 @@ import { createDnsServer } from '../internal/dns/server.js';
 import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { createHealthMonitor, type TargetStatus } from '../internal/health/index.js';
 import { createMetricsServer, createRegistry } from '../internal/metrics/registry.js';
+import type { SoftState } from '../internal/raft/core/ready.js';
 import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createAdminService } from './admin-service.js';
 import { createAgentRegistry } from './agent-registry.js';
 import { createAgentService } from './agent-service.js';
 import { overwatchRoutes } from './api-routes.js';
-import { openDecisionLog } from './decision-log.js';
+import { createClusterLog } from './cluster-log.js';
+import { type ClusterRuntime, startClusterRuntime } from './cluster-runtime.js';
+import { type ClusterView, standaloneClusterView } from './cluster-view.js';
+import { type DecisionLog, openDecisionLog } from './decision-log.js';
 import { createDecisionLoop } from './decision-loop.js';
 import { answerQuery } from './dns-answer.js';
 import { createEventHub } from './event-hub.js';
@@ -89,7 +93,10 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   const fsm = createFsm();
   let serving: ServingState | undefined;
   const onApplied = (events: EventRecord[]): void => {
-    serving?.rebuild();
+    // Cluster mode replays the log while starting, before the serving state exists (standalone replays
+    // without calling this); the serving state is built from the FSM once it exists, so nothing is lost.
+    if (serving === undefined) return;
+    serving.rebuild();
     refreshGauges();
     hub.publish(events);
     for (const e of events) {
@@ -110,16 +117,60 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       );
     }
   };
-  const storage = await openFileStorage(join(opts.dataDir, 'decisions'));
-  for (const w of storage.warnings)
-    log.warn({ dir: storage.dir, warning: w }, 'decision log repaired on open');
-  const dlog = await openDecisionLog({
-    storage,
-    fsm,
-    log: log.child({ component: 'decisions' }),
-    snapshotThreshold: config.cluster.raft.snapshotThreshold,
-    onApplied,
-  });
+  const clustered = config.cluster.mode === 'cluster';
+  let cluster: ClusterRuntime | undefined;
+  let leaderSeen = '';
+  const onSoftState = (s: SoftState): void => {
+    const leading = s.role === 'leader';
+    metrics.clusterIsLeader.set(leading ? 1 : 0);
+    metrics.clusterState.set(leading ? 2 : s.role === 'follower' ? 0 : 1);
+    if (s.leader !== '' && s.leader !== leaderSeen) {
+      leaderSeen = s.leader;
+      metrics.clusterLeaderChanges.inc();
+    }
+    log.info(
+      { leader_id: s.leader, role: s.role },
+      leading ? 'this node is now the cluster leader' : 'cluster role changed',
+    );
+    // A new leader decides at once, from the state it applied.
+    if (leading) loopRef.current?.trigger();
+  };
+  const loopRef: { current: { trigger(): void } | undefined } = { current: undefined };
+  let dlog: DecisionLog;
+  if (clustered) {
+    const clog = createClusterLog({ fsm, log: log.child({ component: 'decisions' }), onApplied });
+    dlog = clog;
+    const c = config.cluster;
+    cluster = await startClusterRuntime({
+      nodeId: opts.nodeName,
+      dataDir: opts.dataDir,
+      bindAddress: c.bindAddress,
+      advertise: {
+        raft: c.advertiseAddress === '' ? c.bindAddress : c.advertiseAddress,
+        grpc: config.grpc.address,
+        api: config.api.address,
+        dns: config.dns.listenAddress,
+      },
+      bootstrap: c.bootstrap,
+      join: c.join,
+      heartbeatTimeoutMs: c.raft.heartbeatTimeoutMs,
+      clog,
+      log: log.child({ component: 'raft' }),
+      onSoftState,
+    });
+  } else {
+    const storage = await openFileStorage(join(opts.dataDir, 'decisions'));
+    for (const w of storage.warnings)
+      log.warn({ dir: storage.dir, warning: w }, 'decision log repaired on open');
+    dlog = await openDecisionLog({
+      storage,
+      fsm,
+      log: log.child({ component: 'decisions' }),
+      snapshotThreshold: config.cluster.raft.snapshotThreshold,
+      onApplied,
+    });
+  }
+  const leading = (): boolean => cluster === undefined || cluster.isLeader();
   const monitor = createHealthMonitor({
     targets: healthTargetsOf(config),
     log: log.child({ component: 'health' }),
@@ -149,7 +200,9 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     log,
     startedMs,
     onValidation: (_t, r) => metrics.validationChecks.inc({ result: r.ok ? 'success' : 'failure' }),
+    active: leading,
   });
+  loopRef.current = loop;
   // Operator writes answer once the change is committed and the decisions it causes are applied, so the
   // next DNS query already reflects it.
   async function proposeAndSettle(cmds: Command[]): Promise<EventRecord[]> {
@@ -177,9 +230,11 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       Date.now(),
     );
   }
-  metrics.clusterIsLeader.set(1);
-  metrics.clusterState.set(2);
-  metrics.clusterMembers.set(1);
+  if (cluster === undefined) {
+    metrics.clusterIsLeader.set(1);
+    metrics.clusterState.set(2);
+    metrics.clusterMembers.set(1);
+  }
   metrics.clusterLeaderChanges.inc(0);
   refreshHealthyServers();
   refreshGauges();
@@ -197,6 +252,12 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     maxUdpSize: config.dns.maxUdpSize,
     handler: (query) => {
       const started = performance.now();
+      // Cluster mode: only the leader answers, so every answer reflects committed decisions (Oba seed, step 4).
+      if (!leading()) {
+        metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: 'REFUSED' });
+        metrics.dnsRefused.inc();
+        return { rcode: 'REFUSED', answers: [], authoritative: false };
+      }
       const answer = answerQuery(query, { table: servingState.table(), ready: isReady(), rand, nextCursor });
       metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: answer.rcode });
       if (answer.rcode === 'REFUSED') metrics.dnsRefused.inc();
@@ -208,6 +269,13 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   });
 
   const startedAt = new Date();
+  const ownAddresses = () => ({
+    grpc: config.grpc.address,
+    api: config.api.address,
+    dns: config.dns.listenAddress,
+  });
+  const clusterView: ClusterView =
+    cluster ?? standaloneClusterView(opts.nodeName, ownAddresses, () => dlog.applied());
   const servers = (): TargetStatus[] => monitor.status();
   const apiAddr = hostPort(config.api.address);
   let allow = accessCheck(config);
@@ -231,6 +299,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
           servers,
           serverStatus: (key) => monitor.get(key),
           startedAt,
+          cluster: clusterView,
         }),
       })
     : undefined;
@@ -297,11 +366,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       events: hub,
       adminToken: () => config.api.adminToken,
       rand,
-      addresses: () => ({
-        grpc: config.grpc.address,
-        api: config.api.address,
-        dns: config.dns.listenAddress,
-      }),
+      addresses: ownAddresses,
+      cluster: clusterView,
     }),
   });
   const listeners = [dns, grpc, api, metricsServer].filter((l) => l !== undefined);
@@ -328,6 +394,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   loop.start();
   // Agent silence is judged on the monotonic clock; a sweep a second keeps stale detection within 1 s.
   const sweep = setInterval(() => {
+    if (cluster !== undefined) metrics.clusterMembers.set(cluster.status().clusterSize);
     const ow = config.cluster.overwatch;
     const r = agents.sweep(performance.now(), ow.staleThresholdMs, ow.removeAfterMs);
     if (r.staled.length === 0 && r.removed.length === 0) return;
@@ -385,6 +452,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       await loop.stop();
       await monitor.stop();
       await dlog.close();
+      await cluster?.close();
       await firstRound;
     },
     whenReady: () => firstRound,

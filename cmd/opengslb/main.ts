@@ -91,11 +91,6 @@ async function main(): Promise<void> {
   routeGrpcLogs(log.child({ component: 'grpc' }));
   const nodeName = config.cluster.nodeName === '' ? hostname() : config.cluster.nodeName;
   log.info({ version: VERSION, mode: config.cluster.mode, node_name: nodeName }, 'OpenGSLB starting');
-  if (config.cluster.mode === 'cluster') {
-    fail(2, [
-      'cluster.mode: "cluster" is not available yet; it arrives with the cluster issue (#5). Use standalone.',
-    ]);
-  }
   const dataDir = resolveDataDir(config.cluster.raft.dataDir);
   if (!dataDir.ok) fail(1, [dataDir.error]);
   if (dataDir.fellBack)

@@ -1,0 +1,325 @@
+/**
+ * Cluster mode's Raft shell around the decision log: cluster identity (`<dataDir>/cluster-id`), the Raft
+ * storage (`<dataDir>/raft`), the RaftService listener on cluster.bind_address, joining through any member,
+ * and the leader's promotion of caught-up learners to voters.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { credentials, status as grpcStatus, ServerCredentials } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { parseHostPort } from '../internal/config/checks.js';
+import { type JoinRequest, RaftService } from '../internal/gen/opengslb/v1/raft_pb.js';
+import { createClient } from '../internal/grpc/client.js';
+import { GrpcError } from '../internal/grpc/grpc-error.js';
+import { createGrpcServer } from '../internal/grpc/server.js';
+import { addService } from '../internal/grpc/service.js';
+import { decodeConfChange } from '../internal/raft/core/conf-change.js';
+import type { SoftState } from '../internal/raft/core/ready.js';
+import { type RaftNode, startRaftNode } from '../internal/raft/node.js';
+import { raftServiceImpl } from '../internal/raft/raft-service.js';
+import { decodeMemberAddresses, encodeMemberAddresses } from '../internal/raft/raft-wire.js';
+import type { Entry } from '../internal/raft/storage.js';
+import { openFileStorage } from '../internal/raft/storage-file.js';
+import { createGrpcTransport } from '../internal/raft/transport-grpc.js';
+import type { ClusterLog } from './cluster-log.js';
+import type { ClusterMemberView, ClusterStatusView, ClusterView } from './cluster-view.js';
+
+/** Addresses a member advertises (carried in its add-learner conf entry). */
+export interface MemberAddressBook {
+  raft: string;
+  grpc: string;
+  api: string;
+  dns: string;
+}
+
+/** Options of {@link startClusterRuntime}. */
+export interface ClusterRuntimeOptions {
+  nodeId: string;
+  dataDir: string;
+  bindAddress: string;
+  /** Raft address peers use; also sent as the `raft-address` hint. */
+  advertise: MemberAddressBook;
+  bootstrap: boolean;
+  join: readonly string[];
+  heartbeatTimeoutMs: number;
+  clog: ClusterLog;
+  log: Logger;
+  onSoftState(s: SoftState): void;
+}
+
+/** The running cluster member. */
+export interface ClusterRuntime extends ClusterView {
+  raft: RaftNode;
+  clusterId: string;
+  isLeader(): boolean;
+  close(): Promise<void>;
+}
+
+const JOIN_DEADLINE_MS = 30_000;
+const CALL_TIMEOUT_MS = 5_000;
+const PROMOTE_EVERY_MS = 100;
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function hostPortOf(address: string): { host: string; port: number } {
+  const hp = parseHostPort(address);
+  if (hp === undefined) throw new Error(`cluster: invalid Raft address ${JSON.stringify(address)}`); // validated at load
+  return hp;
+}
+
+/** Asks the members at `targets`, in turn, to add this node until one answers; returns the cluster id. */
+async function joinCluster(o: ClusterRuntimeOptions): Promise<string> {
+  const deadline = performance.now() + JOIN_DEADLINE_MS;
+  let last: unknown;
+  for (;;) {
+    for (const target of o.join) {
+      const client = createClient(RaftService, target, credentials.createInsecure());
+      try {
+        const resp = await client.join(
+          { nodeId: o.nodeId, clusterId: '', addresses: o.advertise },
+          { timeoutMs: CALL_TIMEOUT_MS },
+        );
+        o.log.info({ leader_id: resp.leaderId, via: target }, 'joined cluster');
+        return resp.clusterId;
+      } catch (e: unknown) {
+        last = e;
+        o.log.warn({ err: e, target }, 'join attempt failed; trying the next member');
+      } finally {
+        client.$close();
+      }
+    }
+    if (performance.now() > deadline)
+      throw new Error(`cluster: could not join via ${o.join.join(', ')} within ${JOIN_DEADLINE_MS} ms`, {
+        cause: last,
+      });
+    await pause(250);
+  }
+}
+
+/** Reads, creates (bootstrap) or learns (join) the cluster id; a node with an id never joins again. */
+async function clusterIdentity(o: ClusterRuntimeOptions, hasState: boolean): Promise<string> {
+  const file = join(o.dataDir, 'cluster-id');
+  try {
+    const id = (await readFile(file, 'utf8')).trim();
+    if (id !== '') return id;
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  let id: string;
+  if (o.bootstrap && !hasState) id = randomBytes(16).toString('hex');
+  else if (o.join.length > 0) id = await joinCluster(o);
+  else
+    throw new Error(
+      `cluster: ${file} missing and nothing to do: start the first node with --bootstrap, others with --join`,
+    );
+  await writeFile(file, `${id}\n`, { mode: 0o644, flush: true });
+  return id;
+}
+
+/** Opens storage, establishes identity, binds the RaftService and starts the Raft node. */
+export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<ClusterRuntime> {
+  const { log, nodeId, clog } = o;
+  const storage = await openFileStorage(join(o.dataDir, 'raft'));
+  const hasState = storage.lastIndex() > 0 || storage.snapshot() !== undefined;
+  let clusterId: string;
+  try {
+    clusterId = await clusterIdentity(o, hasState);
+  } catch (e: unknown) {
+    await storage.close();
+    throw e;
+  }
+  const book = new Map<string, MemberAddressBook>([[nodeId, o.advertise]]);
+  const hinted = new Map<string, string>();
+  const target: { node: RaftNode | undefined } = { node: undefined };
+
+  const handleJoin = async (req: JoinRequest): Promise<{ leaderId: string; clusterId: string }> => {
+    const node = target.node;
+    if (node === undefined)
+      throw new GrpcError(grpcStatus.UNAVAILABLE, 'cluster: Raft node not started yet; retry');
+    const st = node.status();
+    if (st.role !== 'leader') {
+      const leaderAddr = st.leader === '' ? undefined : addressOf(st.leader);
+      if (leaderAddr === undefined)
+        throw new GrpcError(grpcStatus.UNAVAILABLE, 'cluster: no leader known yet; retry');
+      const client = createClient(RaftService, leaderAddr, credentials.createInsecure());
+      try {
+        return await client.join({ ...req, clusterId }, { timeoutMs: CALL_TIMEOUT_MS });
+      } finally {
+        client.$close();
+      }
+    }
+    const already = st.conf.voters.includes(req.nodeId) || st.conf.learners.includes(req.nodeId);
+    if (!already) {
+      const a = req.addresses;
+      const context = encodeMemberAddresses({
+        raft: a?.raft ?? '',
+        grpc: a?.grpc ?? '',
+        api: a?.api ?? '',
+        dns: a?.dns ?? '',
+      });
+      const deadline = performance.now() + CALL_TIMEOUT_MS;
+      // A pending conf change (another join, a promotion) drops this one: retry until it commits.
+      for (;;) {
+        try {
+          await node.proposeConfChange({ type: 'add-learner', node: req.nodeId, context });
+          break;
+        } catch (e: unknown) {
+          if (performance.now() > deadline) throw e;
+          await pause(50);
+        }
+      }
+      log.info({ peer: req.nodeId, raft: a?.raft }, 'added joining node as a learner');
+    }
+    return { leaderId: nodeId, clusterId };
+  };
+
+  const impl = raftServiceImpl((m) => target.node?.step(m), clusterId, {
+    log,
+    onPeerAddress: (id, address) => {
+      hinted.set(id, address);
+      target.node?.hintPeer(id, address);
+    },
+  });
+  // A joining node does not know the cluster id yet: Join is the one call accepted without it.
+  const service: typeof impl = {
+    ...impl,
+    async join(req) {
+      if (req.clusterId !== '' && req.clusterId !== clusterId)
+        throw new GrpcError(
+          grpcStatus.FAILED_PRECONDITION,
+          `cluster id ${JSON.stringify(req.clusterId)} does not match this node's cluster ${JSON.stringify(clusterId)}`,
+        );
+      return handleJoin(req);
+    },
+  };
+  const bind = hostPortOf(o.bindAddress);
+  const server = createGrpcServer({
+    host: bind.host,
+    port: bind.port,
+    credentials: ServerCredentials.createInsecure(),
+    log,
+  });
+  addService(server.server, RaftService, service, { log });
+  try {
+    await server.start();
+  } catch (e: unknown) {
+    await storage.close();
+    throw e;
+  }
+
+  const applyEntry = (e: Entry): void => {
+    if (e.kind === 'conf') {
+      const cc = decodeConfChange(e.data);
+      if (cc.ok && cc.value.context !== undefined) {
+        const a = decodeMemberAddresses(cc.value.context);
+        if (a.ok)
+          book.set(cc.value.node, {
+            raft: a.value.raft,
+            grpc: a.value.grpc,
+            api: a.value.api,
+            dns: a.value.dns,
+          });
+      }
+      return;
+    }
+    clog.apply(e);
+  };
+  const node = startRaftNode({
+    id: nodeId,
+    clusterId,
+    storage,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    rand: { int: (n) => randomInt(n) },
+    log,
+    bootstrap: o.bootstrap,
+    transport: (reports) =>
+      createGrpcTransport({
+        credentials: credentials.createInsecure(),
+        heartbeatIntervalMs: o.heartbeatTimeoutMs / 10,
+        advertiseAddress: o.advertise.raft,
+        reports,
+        log,
+      }),
+    apply: applyEntry,
+    onSoftState: o.onSoftState,
+  });
+  target.node = node;
+  clog.attach(node);
+
+  // The leader promotes a learner once it has the whole committed log (its match reached the commit index).
+  let promoting = false;
+  const promoter = setInterval(() => {
+    const st = node.status();
+    if (promoting || st.role !== 'leader' || st.progress === undefined) return;
+    const ready = st.conf.learners.find((l) => (st.progress?.[l]?.match ?? 0) >= st.commit);
+    if (ready === undefined) return;
+    promoting = true;
+    node
+      .proposeConfChange({ type: 'promote', node: ready })
+      .then(
+        () => log.info({ peer: ready }, 'promoted caught-up learner to voter'),
+        (e: unknown) => log.warn({ err: e, peer: ready }, 'promotion not accepted; retrying'),
+      )
+      .finally(() => {
+        promoting = false;
+      });
+  }, PROMOTE_EVERY_MS);
+
+  function addressOf(id: string): string | undefined {
+    const a = book.get(id)?.raft;
+    return a !== undefined && a !== '' ? a : hinted.get(id);
+  }
+
+  const status = (): ClusterStatusView => {
+    const st = node.status();
+    return {
+      mode: 'cluster',
+      nodeId,
+      isLeader: st.role === 'leader',
+      leaderId: st.leader,
+      leaderAddress: st.leader === '' ? '' : (addressOf(st.leader) ?? ''),
+      clusterSize: st.conf.voters.length + st.conf.learners.length,
+      state:
+        st.role === 'leader'
+          ? 'leader'
+          : st.role === 'candidate' || st.role === 'pre-candidate'
+            ? 'candidate'
+            : 'follower',
+      term: st.term,
+      commitIndex: st.commit,
+      lastApplied: st.applied,
+    };
+  };
+  const members = (): ClusterMemberView[] => {
+    const st = node.status();
+    const ids = [...st.conf.voters, ...st.conf.learners].sort();
+    return ids.map((id) => {
+      const voter = st.conf.voters.includes(id);
+      const a = book.get(id);
+      return {
+        id,
+        address: addressOf(id) ?? '',
+        state: !voter ? 'NonVoter' : id === st.leader ? 'Leader' : 'Follower',
+        isVoter: voter,
+        grpc: a?.grpc ?? '',
+        api: a?.api ?? '',
+        dns: a?.dns ?? '',
+      };
+    });
+  };
+
+  return {
+    raft: node,
+    clusterId,
+    isLeader: () => node.status().role === 'leader',
+    status,
+    members,
+    async close() {
+      clearInterval(promoter);
+      await node.stop();
+      await server.close(0);
+      await storage.close();
+    },
+  };
+}

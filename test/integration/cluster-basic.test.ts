@@ -1,0 +1,219 @@
+/**
+ * First end-to-end cluster (deployment guide steps 2-4): three real `opengslb --mode cluster` processes on
+ * loopback with one configuration and per-node listener flags. node-1 bootstraps, node-2 joins through node-1,
+ * node-3 through node-1 or node-2. One leader answers DNS, followers answer REFUSED; SIGKILL the leader and
+ * another takes over within 5 s; the killed node restarts from its data directory as a follower. Addresses
+ * 127.0.47.x.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
+import { deleteOverride, overridesOf, putOverride } from '../testkit/observe-decisions.js';
+import {
+  allocatePorts,
+  createDataDir,
+  type DataDir,
+  type Ports,
+  type RunningOpengslb,
+  rcodeOf,
+  startOpengslb,
+} from '../testkit/opengslb.js';
+import { freePort } from '../testkit/ports.js';
+import { waitFor } from '../testkit/wait.js';
+
+const NAME = 'app.example.com';
+const BACKEND = '127.0.47.2';
+const FAILOVER_MS = 5000;
+
+interface StatusJson {
+  mode: string;
+  node_id: string;
+  is_leader: boolean;
+  leader_id: string;
+  leader_address: string;
+  cluster_size: number;
+  state: string;
+}
+
+interface MemberJson {
+  id: string;
+  address: string;
+  state: string;
+  is_voter: boolean;
+}
+
+interface ClusterNode {
+  id: string;
+  ports: Ports;
+  raft: string;
+  data: DataDir;
+  args: string[];
+  run: RunningOpengslb | undefined;
+}
+
+async function statusOf(n: ClusterNode): Promise<StatusJson> {
+  if (n.run === undefined) throw new Error(`${n.id} is not running`);
+  return (await n.run.api('/api/v1/cluster/status')).body as StatusJson;
+}
+
+/** The one leader all running nodes agree on, with every member a voter; undefined until then. */
+async function agreedLeader(nodes: readonly ClusterNode[], size: number): Promise<ClusterNode | undefined> {
+  const live = nodes.filter((n) => n.run !== undefined);
+  const statuses = await Promise.all(live.map(statusOf));
+  const leaders = statuses.filter((s) => s.is_leader);
+  if (leaders.length !== 1) return undefined;
+  const id = leaders[0]?.node_id;
+  if (!statuses.every((s) => s.leader_id === id && s.cluster_size === size)) return undefined;
+  const leader = live.find((n) => n.id === id);
+  if (leader?.run === undefined) return undefined;
+  const members = (await leader.run.api('/api/v1/cluster/members')).body as { members: MemberJson[] };
+  if (members.members.length !== size || !members.members.every((m) => m.is_voter)) return undefined;
+  return leader;
+}
+
+describe('cluster mode: three processes', () => {
+  let backends: TestBackend[] = [];
+  let config = '';
+  const nodes: ClusterNode[] = [];
+
+  async function start(n: ClusterNode): Promise<void> {
+    n.run = await startOpengslb({
+      config,
+      ports: n.ports,
+      dataDir: n.data.path,
+      args: [
+        '--node-name',
+        n.id,
+        '--bind-address',
+        n.raft,
+        '--dns-listen-address',
+        `127.0.0.1:${n.ports.dns}`,
+        '--api-address',
+        `127.0.0.1:${n.ports.api}`,
+        '--metrics-address',
+        `127.0.0.1:${n.ports.metrics}`,
+        '--grpc-address',
+        `127.0.0.1:${n.ports.grpc}`,
+        ...n.args,
+      ],
+    });
+  }
+
+  before(async () => {
+    backends = await startBackends([BACKEND]);
+    const port = backends[0]?.port ?? 0;
+    for (const id of ['node-1', 'node-2', 'node-3']) {
+      nodes.push({
+        id,
+        ports: await allocatePorts(),
+        raft: `127.0.0.1:${await freePort()}`,
+        data: createDataDir(),
+        args: [],
+        run: undefined,
+      });
+    }
+    const [n1, n2, n3] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+    n1.args = ['--bootstrap'];
+    n2.args = ['--join', n1.raft];
+    n3.args = ['--join', `${n1.raft},${n2.raft}`];
+    // One configuration for all three; each node's listeners come from its flags.
+    config = [
+      gslbConfig(n1.ports, {
+        regions: [{ name: 'r1', servers: [{ address: BACKEND, port }], health_check: FAST_CHECK }],
+        domains: [{ name: NAME, regions: ['r1'] }],
+      }),
+      `cluster: ${JSON.stringify({ mode: 'cluster', raft: { heartbeat_timeout: '300ms', election_timeout: '300ms' } })}`,
+      '',
+    ].join('\n');
+  });
+
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.run?.stop()));
+    for (const n of nodes) n.data.remove();
+    await Promise.all(backends.map((b) => b.stop()));
+  });
+
+  it('forms a three-voter cluster with one leader that alone answers DNS', async () => {
+    for (const n of nodes) await start(n);
+    const leader = await waitFor('one leader over three voters', () => agreedLeader(nodes, 3), 15_000);
+    await waitFor(
+      `${NAME} from leader ${leader.id}`,
+      async () => ((await leader.run?.addresses(NAME))?.join() === BACKEND ? true : undefined),
+      5000,
+    );
+    for (const n of nodes.filter((x) => x !== leader)) {
+      const r = await n.run?.udp(NAME);
+      assert.ok(r !== undefined);
+      assert.equal(rcodeOf(r), 'REFUSED', `${n.id} is a follower`);
+      assert.equal((await n.run?.api('/api/v1/cluster/health'))?.status, 503);
+    }
+    assert.equal((await leader.run?.api('/api/v1/cluster/health'))?.status, 200);
+  });
+
+  it('takes writes on the leader only and replicates them to every member', async () => {
+    const leader = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
+    const target = `${BACKEND}:${backends[0]?.port ?? 0}`;
+    const followers = nodes.filter((x) => x !== leader);
+    for (const n of followers) {
+      assert.ok(n.run !== undefined);
+      const res = await putOverride(n.run, NAME, target, { action: 'drain', reason: 'maintenance' });
+      assert.equal(res.status, 503, `${n.id} is a follower: ${JSON.stringify(res.body)}`);
+    }
+    assert.ok(leader.run !== undefined);
+    const put = await putOverride(leader.run, NAME, target, { action: 'drain', reason: 'maintenance' });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    for (const n of followers) {
+      const run = n.run;
+      assert.ok(run !== undefined);
+      await waitFor(
+        `the override on ${n.id}`,
+        async () => ((await overridesOf(run)).some((o) => o.address === BACKEND) ? true : undefined),
+        5000,
+      );
+    }
+    assert.equal((await deleteOverride(leader.run, NAME, target)).status, 200);
+    for (const n of followers) {
+      const run = n.run;
+      assert.ok(run !== undefined);
+      await waitFor(
+        `no override on ${n.id}`,
+        async () => ((await overridesOf(run)).length === 0 ? true : undefined),
+        5000,
+      );
+    }
+  });
+
+  it('elects a new leader within 5 s of a SIGKILL, and the killed node rejoins as a follower', async () => {
+    const old = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
+    const run = old.run;
+    assert.ok(run !== undefined);
+    run.signal('SIGKILL');
+    await run.exited;
+    old.run = undefined;
+    const killedAt = performance.now();
+    const next = await waitFor('a new leader', () => agreedLeader(nodes, 3), FAILOVER_MS);
+    assert.notEqual(next.id, old.id);
+    await waitFor(
+      `${NAME} from new leader ${next.id}`,
+      async () => ((await next.run?.addresses(NAME))?.join() === BACKEND ? true : undefined),
+      Math.max(0, FAILOVER_MS - (performance.now() - killedAt)),
+    );
+
+    await start(old);
+    const after = await waitFor('the same leader over all three', () => agreedLeader(nodes, 3), 10_000).catch(
+      async (e: unknown) => {
+        const seen = await Promise.all(nodes.map((n) => statusOf(n).catch(String)));
+        throw new Error(`${String(e)}; statuses ${JSON.stringify(seen)}\n${old.run?.output() ?? ''}`);
+      },
+    );
+    assert.equal(after.id, next.id);
+    const st = await statusOf(old);
+    assert.equal(st.is_leader, false);
+    assert.equal(st.state, 'follower');
+    const restarted = old.run as RunningOpengslb | undefined;
+    const r = await restarted?.udp(NAME);
+    assert.ok(r !== undefined);
+    assert.equal(rcodeOf(r), 'REFUSED');
+  });
+});
