@@ -101,12 +101,12 @@ function unimplemented(what: string, issue: string): never {
   throw new GrpcError(status.UNIMPLEMENTED, `${what} is not available yet; it arrives with ${issue}`);
 }
 
-/** Proposes through this node; a follower answers FAILED_PRECONDITION naming the leader. */
+/** Proposes through this node (a follower forwards to the leader); with no leader, UNAVAILABLE (retry). */
 async function proposeHere(deps: AdminDeps, cmds: Command[]): Promise<EventRecord[]> {
   try {
     return await deps.propose(cmds);
   } catch (e: unknown) {
-    if (e instanceof NotLeaderError) throw new GrpcError(status.FAILED_PRECONDITION, e.message);
+    if (e instanceof NotLeaderError) throw new GrpcError(status.UNAVAILABLE, e.message);
     throw e;
   }
 }

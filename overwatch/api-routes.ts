@@ -75,12 +75,13 @@ function inputError(e: unknown): never {
   throw e;
 }
 
-/** Proposes through this node; a follower answers 503 naming the leader (writes go to the leader). */
+/** Proposes through this node (a follower forwards to the leader); with no leader, 503 and `Retry-After: 1`. */
 async function proposeHere(view: ApiView, cmds: Command[]): Promise<EventRecord[]> {
   try {
     return await view.propose(cmds);
   } catch (e: unknown) {
-    if (e instanceof NotLeaderError) throw new ApiHttpError(503, 'not_leader', e.message, { cause: e });
+    if (e instanceof NotLeaderError)
+      throw new ApiHttpError(503, 'no_leader', e.message, { cause: e, headers: { 'retry-after': '1' } });
     throw e;
   }
 }

@@ -22,7 +22,7 @@ import { decodeMemberAddresses, encodeMemberAddresses } from '../internal/raft/r
 import type { Entry } from '../internal/raft/storage.js';
 import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createGrpcTransport } from '../internal/raft/transport-grpc.js';
-import type { ClusterLog } from './cluster-log.js';
+import { type ClusterLog, NotLeaderError } from './cluster-log.js';
 import type { ClusterMemberView, ClusterStatusView, ClusterView } from './cluster-view.js';
 
 /** Addresses a member advertises (carried in its add-learner conf entry). */
@@ -53,6 +53,12 @@ export interface ClusterRuntime extends ClusterView {
   raft: RaftNode;
   clusterId: string;
   isLeader(): boolean;
+  /**
+   * On the leader: transfers leadership to the most up-to-date other voter and waits (at most two election
+   * timeouts) until another node leads, so shutting down leaves no election-timeout gap. Elsewhere a no-op.
+   * Never leaves the configuration: a stopped member is expected back.
+   */
+  handOff(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -132,6 +138,8 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
   const book = new Map<string, MemberAddressBook>([[nodeId, o.advertise]]);
   const hinted = new Map<string, string>();
   const target: { node: RaftNode | undefined } = { node: undefined };
+  /** handOff's waits for a role change (notified from the node's soft-state callback). */
+  const softWaiters = new Set<(s: SoftState) => void>();
 
   const handleJoin = async (req: JoinRequest): Promise<{ leaderId: string; clusterId: string }> => {
     const node = target.node;
@@ -174,8 +182,25 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     return { leaderId: nodeId, clusterId };
   };
 
+  // The leader's side of a follower's forwarded write: propose, answer once applied here.
+  const handleForward = async (command: Uint8Array): Promise<{ index: bigint }> => {
+    const node = target.node;
+    if (node === undefined)
+      throw new GrpcError(grpcStatus.UNAVAILABLE, 'cluster: Raft node not started yet; retry');
+    if (command.byteLength === 0) return { index: BigInt(await node.readIndex()) };
+    try {
+      return { index: BigInt(await clog.proposeEncoded(command)) };
+    } catch (e: unknown) {
+      // Leadership moved or a transfer is in flight: the follower answers "no leader, retry".
+      throw new GrpcError(grpcStatus.UNAVAILABLE, `cluster: ${nodeId} cannot take the write now; retry`, {
+        cause: e,
+      });
+    }
+  };
+
   const impl = raftServiceImpl((m) => target.node?.step(m), clusterId, {
     log,
+    handlers: { forward: (req) => handleForward(req.command) },
     onPeerAddress: (id, address) => {
       hinted.set(id, address);
       target.node?.hintPeer(id, address);
@@ -242,10 +267,32 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
         log,
       }),
     apply: applyEntry,
-    onSoftState: o.onSoftState,
+    onSoftState: (s) => {
+      o.onSoftState(s);
+      for (const w of softWaiters) w(s);
+    },
   });
   target.node = node;
-  clog.attach(node);
+  // A follower's writes: forwarded to the leader it knows; no leader (or an unreachable one) is NotLeaderError.
+  clog.attach(node, async (command) => {
+    const st = node.status();
+    const leaderAddr = st.leader === '' || st.leader === nodeId ? undefined : addressOf(st.leader);
+    if (leaderAddr === undefined) throw new NotLeaderError('');
+    const client = createClient(RaftService, leaderAddr, credentials.createInsecure());
+    try {
+      const resp = await client.forward({ clusterId, command }, { timeoutMs: CALL_TIMEOUT_MS });
+      return Number(resp.index);
+    } catch (e: unknown) {
+      if (
+        e instanceof GrpcError &&
+        (e.code === grpcStatus.UNAVAILABLE || e.code === grpcStatus.DEADLINE_EXCEEDED)
+      )
+        throw new NotLeaderError('');
+      throw e;
+    } finally {
+      client.$close();
+    }
+  });
 
   // The leader promotes a learner once it has the whole committed log (its match reached the commit index).
   let promoting = false;
@@ -313,6 +360,45 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     raft: node,
     clusterId,
     isLeader: () => node.status().role === 'leader',
+    async handOff() {
+      const st = node.status();
+      if (st.role !== 'leader') return;
+      const others = st.conf.voters.filter((v) => v !== nodeId);
+      let best: string | undefined;
+      let bestMatch = -1;
+      for (const v of others) {
+        const m = st.progress?.[v]?.match ?? 0;
+        if (m > bestMatch) {
+          best = v;
+          bestMatch = m;
+        }
+      }
+      if (best === undefined) return; // a single voter has no one to hand off to
+      try {
+        node.transferLeadership(best);
+      } catch (e: unknown) {
+        log.warn({ err: e, peer: best }, 'leadership transfer refused; shutting down without it');
+        return;
+      }
+      log.info({ peer: best, match: bestMatch }, 'transferring leadership before shutdown');
+      // The election timeout T is heartbeatTimeoutMs (RaftNodeOptions); a transfer that has not finished
+      // within 2 T has failed (the core aborts it after one election timeout).
+      const waitMs = 2 * o.heartbeatTimeoutMs;
+      const handed = await new Promise<boolean>((resolve) => {
+        const done = (ok: boolean): void => {
+          clearTimeout(timer);
+          softWaiters.delete(check);
+          resolve(ok);
+        };
+        const check = (s: SoftState): void => {
+          if (s.role !== 'leader' && s.leader !== '' && s.leader !== nodeId) done(true);
+        };
+        const timer = setTimeout(() => done(false), waitMs);
+        softWaiters.add(check);
+      });
+      if (handed) log.info({ leader: node.status().leader }, 'leadership handed off');
+      else log.warn({ peer: best, waited_ms: waitMs }, 'leadership transfer did not finish in time');
+    },
     status,
     members,
     async close() {

@@ -447,6 +447,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       metrics.configReloads.inc({ result: 'failure' });
     },
     async stop(): Promise<void> {
+      // Hand leadership off while still serving, so the next leader answers DNS without an election gap.
+      await cluster?.handOff();
       clearInterval(sweep);
       await Promise.all(listeners.map((l) => l.close()));
       await loop.stop();
