@@ -1,7 +1,7 @@
 /**
- * opengslb.v1.OverwatchService (admin) for a standalone node: status, members, backends, agents, explain,
- * overrides (answered once committed) and the event stream with a resume cursor. Leadership transfer arrives
- * with the cluster issue (#5): until then it answers UNIMPLEMENTED, never a fake success.
+ * opengslb.v1.OverwatchService (admin): status, members, backends, agents, explain, overrides (answered once
+ * committed; forwarded to the leader in cluster mode) and the event stream with a resume cursor.
+ * TransferLeadership is not served yet and answers UNIMPLEMENTED, never a fake success.
  */
 import { status } from '@grpc/grpc-js';
 import type { OverwatchService } from '../internal/gen/opengslb/v1/admin_pb.js';
