@@ -55,6 +55,9 @@ export interface OverwatchMetrics {
   clusterState: Gauge;
   clusterMembers: Gauge;
   clusterLeaderChanges: Counter;
+  clusterTerm: Gauge;
+  clusterCommitIndex: Gauge;
+  clusterAppliedIndex: Gauge;
 }
 
 export function createOverwatchMetrics(registry: Registry, version: string): OverwatchMetrics {
@@ -202,6 +205,21 @@ export function createOverwatchMetrics(registry: Registry, version: string): Ove
     clusterMembers: new Gauge({
       name: 'opengslb_cluster_members',
       help: 'Members in the cluster configuration.',
+      registers: [registry],
+    }),
+    clusterTerm: new Gauge({
+      name: 'opengslb_cluster_term',
+      help: 'Current Raft term (0 in standalone mode).',
+      registers: [registry],
+    }),
+    clusterCommitIndex: new Gauge({
+      name: 'opengslb_cluster_commit_index',
+      help: 'Highest log index known committed.',
+      registers: [registry],
+    }),
+    clusterAppliedIndex: new Gauge({
+      name: 'opengslb_cluster_applied_index',
+      help: 'Highest log index applied to the state machine.',
       registers: [registry],
     }),
     clusterLeaderChanges: new Counter({

@@ -394,7 +394,13 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   loop.start();
   // Agent silence is judged on the monotonic clock; a sweep a second keeps stale detection within 1 s.
   const sweep = setInterval(() => {
-    if (cluster !== undefined) metrics.clusterMembers.set(cluster.status().clusterSize);
+    if (cluster !== undefined) {
+      const st = cluster.status();
+      metrics.clusterMembers.set(st.clusterSize);
+      metrics.clusterTerm.set(st.term);
+      metrics.clusterCommitIndex.set(st.commitIndex);
+      metrics.clusterAppliedIndex.set(st.lastApplied);
+    }
     const ow = config.cluster.overwatch;
     const r = agents.sweep(performance.now(), ow.staleThresholdMs, ow.removeAfterMs);
     if (r.staled.length === 0 && r.removed.length === 0) return;

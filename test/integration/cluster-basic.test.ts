@@ -158,6 +158,19 @@ describe('cluster mode: three processes', () => {
       assert.equal((await n.run?.api('/api/v1/cluster/health'))?.status, 503);
     }
     assert.equal((await leader.run?.api('/api/v1/cluster/health'))?.status, 200);
+    // Raft gauges follow the node's status (refreshed every second).
+    const gauges = await waitFor(
+      'term and applied index in /metrics',
+      async () => {
+        const text = (await leader.run?.metrics()) ?? '';
+        const term = metricValue(text, 'opengslb_cluster_term') ?? 0;
+        const applied = metricValue(text, 'opengslb_cluster_applied_index') ?? 0;
+        return term > 0 && applied > 0 ? { term, applied, text } : undefined;
+      },
+      5000,
+    );
+    assert.equal(metricValue(gauges.text, 'opengslb_cluster_is_leader'), 1);
+    assert.ok((metricValue(gauges.text, 'opengslb_cluster_commit_index') ?? 0) >= gauges.applied);
   });
 
   it('forwards writes on a follower to the leader; the follower sees its own write at once', async () => {
