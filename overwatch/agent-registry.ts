@@ -7,6 +7,11 @@
  * session (a stream the agent already replaced) are ignored, so a reconnect race cannot mark a live agent stale.
  */
 
+import { backendKey } from './backends.js';
+
+/** Re-exported: callers of the registry key claims with it. */
+export { backendKey };
+
 export type PredictiveState = 'ok' | 'warning' | 'bleed';
 export type SignalName = 'cpu' | 'memory' | 'error_rate';
 
@@ -67,11 +72,6 @@ export interface HelloInfo {
   version: string;
   nodeId: string;
   backends: AgentBackend[];
-}
-
-/** `service|address:port`: a backend's identity across static config and agents. */
-export function backendKey(b: { service: string; address: string; port: number }): string {
-  return `${b.service}|${b.address}:${b.port}`;
 }
 
 export interface SweepResult {

@@ -8,7 +8,7 @@ import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { tokensEqual } from '../internal/grpc/auth.js';
 import type { TargetStatus } from '../internal/health/index.js';
 import type { AgentRecord } from './agent-registry.js';
-import { formatTarget } from './backends.js';
+import { backendKey, formatTarget } from './backends.js';
 import { NotLeaderError } from './cluster-log.js';
 import type { ClusterView } from './cluster-view.js';
 import type { EventRecord, FsmState } from './fsm.js';
@@ -137,7 +137,7 @@ async function putOverride(view: ApiView, req: ApiRequest): Promise<ApiResponse>
   }
   await proposeHere(view, [cmd]);
   const b = cmd.command.case === 'setOverride' ? cmd.command.value.override?.backend : undefined;
-  const rec = b === undefined ? undefined : view.fsm().overrides.get(`${b.service}|${b.address}:${b.port}`);
+  const rec = b === undefined ? undefined : view.fsm().overrides.get(backendKey(b));
   return ok({ override: rec === undefined ? null : overrideJson(rec) });
 }
 
@@ -366,7 +366,7 @@ function agentJson(a: AgentRecord) {
       address: b.address,
       port: b.port,
       weight: b.weight,
-      healthy: a.claims.get(`${b.service}|${b.address}:${b.port}`)?.healthy ?? null,
+      healthy: a.claims.get(backendKey(b))?.healthy ?? null,
     })),
     signals: { cpu: signal('cpu'), memory: signal('memory'), error_rate: signal('error_rate') },
   };

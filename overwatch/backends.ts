@@ -23,6 +23,11 @@ export interface Backend {
   share?: number;
 }
 
+/** `service|address:port`: a backend's identity across static config, agents, decisions and overrides. */
+export function backendKey(b: { service: string; address: string; port: number }): string {
+  return `${b.service}|${b.address}:${b.port}`;
+}
+
 /** `region/10.0.0.1:80` or `region/[2001:db8::1]:80`. */
 export function healthKeyOf(region: string, address: string, port: number): string {
   return `${region}/${formatTarget(address, port)}`;
@@ -80,8 +85,7 @@ export function mergeAgentBackends(
   announced: readonly AnnouncedBackend[],
 ): Backend[] {
   const out = statics.map((b) => ({ ...b }));
-  const key = (b: { service: string; address: string; port: number }) =>
-    `${b.service}|${b.address}:${b.port}`;
+  const key = backendKey;
   const index = new Map(out.map((b, i) => [key(b), i]));
   for (const a of announced) {
     const existing = index.get(key(a));

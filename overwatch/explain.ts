@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { Query } from '../internal/dns/types.js';
 import { canonicalName } from './answer-table.js';
 import type { BackendVerdict } from './backend-status.js';
-import type { Backend } from './backends.js';
+import { type Backend, backendKey } from './backends.js';
 import { answerQuery } from './dns-answer.js';
 import type { Rand } from './routing.js';
 import type { ServingState } from './serving-state.js';
@@ -45,10 +45,10 @@ export function explain(
   const answer = answerQuery(query, { table: state.table(), ready, rand, nextCursor: () => 0 });
   const domain = state.table().domains.get(name);
   const family = qtype === 'AAAA' ? 6 : 4;
-  const configured = new Map(state.backends().map((b) => [`${b.service}|${b.address}:${b.port}`, b]));
+  const configured = new Map(state.backends().map((b) => [backendKey(b), b]));
   const backends: BackendExplanation[] = (domain?.backends ?? []).map((effective) => {
     // The table holds effective weights; show the configured one next to the effective share.
-    const b = configured.get(`${effective.service}|${effective.address}:${effective.port}`) ?? effective;
+    const b = configured.get(backendKey(effective)) ?? effective;
     const verdict = state.verdict(b);
     const reasons = [verdict.reason];
     let eligible = verdict.status === 'healthy' && verdict.weightFraction > 0;

@@ -9,7 +9,7 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { type Command, CommandSchema } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import type { BackendStatusName } from './backend-status.js';
-import { formatTarget } from './backends.js';
+import { backendKey, formatTarget } from './backends.js';
 import { decodeFsmSnapshot, encodeFsmSnapshot } from './fsm-snapshot.js';
 import { ACTION_FROM_WIRE, decisionFromWire, ms, STATUS_FROM_WIRE } from './fsm-wire.js';
 import { timestampFromDate } from './proto-convert.js';
@@ -109,10 +109,8 @@ export interface Fsm {
   restore(bytes: Uint8Array): void;
 }
 
-/** `service|address:port`, the key of decisions and overrides. */
-export function idKey(b: BackendId): string {
-  return `${b.service}|${b.address}:${b.port}`;
-}
+/** `service|address:port`, the key of decisions and overrides (one definition: `backendKey`). */
+export const idKey: (b: BackendId) => string = backendKey;
 
 function emptyState(): FsmState {
   return { decisions: new Map(), overrides: new Map(), agents: new Map(), events: [], nextEventId: 1 };

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '../internal/config/duration.js';
 import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
-import type { Backend } from './backends.js';
+import { type Backend, formatTarget } from './backends.js';
 import {
   ACTION_TO_WIRE,
   command,
@@ -111,8 +111,11 @@ export function requireBackend(
   backends: readonly Backend[],
 ): void {
   if (!backends.some((b) => b.service === req.service && b.address === req.address && b.port === req.port)) {
-    const target = req.address.includes(':') ? `[${req.address}]:${req.port}` : `${req.address}:${req.port}`;
-    throw new OverrideInputError(404, 'backend', `no backend ${target} in service "${req.service}"`);
+    throw new OverrideInputError(
+      404,
+      'backend',
+      `no backend ${formatTarget(req.address, req.port)} in service "${req.service}"`,
+    );
   }
 }
 
@@ -123,8 +126,11 @@ export function clearOverrideCommand(
   nowMs: number,
 ): Command {
   if (!s.overrides.has(idKey(req))) {
-    const target = req.address.includes(':') ? `[${req.address}]:${req.port}` : `${req.address}:${req.port}`;
-    throw new OverrideInputError(404, 'backend', `no override for ${target} in service "${req.service}"`);
+    throw new OverrideInputError(
+      404,
+      'backend',
+      `no override for ${formatTarget(req.address, req.port)} in service "${req.service}"`,
+    );
   }
   return command(nowMs, {
     case: 'clearOverride',
@@ -142,7 +148,7 @@ export function overrideJson(o: OverrideRecord) {
     service: o.service,
     address: o.address,
     port: o.port,
-    target: o.address.includes(':') ? `[${o.address}]:${o.port}` : `${o.address}:${o.port}`,
+    target: formatTarget(o.address, o.port),
     action: o.action,
     reason: o.reason,
     user: o.user,
