@@ -3,8 +3,7 @@
  * storage (`<dataDir>/raft`), the RaftService listener on cluster.bind_address, joining through any member,
  * and the leader's promotion of caught-up learners to voters.
  */
-import { randomBytes, randomInt } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { credentials, status as grpcStatus, ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -22,6 +21,7 @@ import { decodeMemberAddresses, encodeMemberAddresses } from '../internal/raft/r
 import type { Entry } from '../internal/raft/storage.js';
 import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createGrpcTransport } from '../internal/raft/transport-grpc.js';
+import { clusterIdentity } from './cluster-identity.js';
 import { type ClusterLog, NotLeaderError } from './cluster-log.js';
 import type { ClusterMemberView, ClusterStatusView, ClusterView } from './cluster-view.js';
 
@@ -62,7 +62,6 @@ export interface ClusterRuntime extends ClusterView {
   close(): Promise<void>;
 }
 
-const JOIN_DEADLINE_MS = 30_000;
 const CALL_TIMEOUT_MS = 5_000;
 const PROMOTE_EVERY_MS = 100;
 
@@ -72,55 +71,6 @@ function hostPortOf(address: string): { host: string; port: number } {
   const hp = parseHostPort(address);
   if (hp === undefined) throw new Error(`cluster: invalid Raft address ${JSON.stringify(address)}`); // validated at load
   return hp;
-}
-
-/** Asks the members at `targets`, in turn, to add this node until one answers; returns the cluster id. */
-async function joinCluster(o: ClusterRuntimeOptions): Promise<string> {
-  const deadline = performance.now() + JOIN_DEADLINE_MS;
-  let last: unknown;
-  for (;;) {
-    for (const target of o.join) {
-      const client = createClient(RaftService, target, credentials.createInsecure());
-      try {
-        const resp = await client.join(
-          { nodeId: o.nodeId, clusterId: '', addresses: o.advertise },
-          { timeoutMs: CALL_TIMEOUT_MS },
-        );
-        o.log.info({ leader_id: resp.leaderId, via: target }, 'joined cluster');
-        return resp.clusterId;
-      } catch (e: unknown) {
-        last = e;
-        o.log.warn({ err: e, target }, 'join attempt failed; trying the next member');
-      } finally {
-        client.$close();
-      }
-    }
-    if (performance.now() > deadline)
-      throw new Error(`cluster: could not join via ${o.join.join(', ')} within ${JOIN_DEADLINE_MS} ms`, {
-        cause: last,
-      });
-    await pause(250);
-  }
-}
-
-/** Reads, creates (bootstrap) or learns (join) the cluster id; a node with an id never joins again. */
-async function clusterIdentity(o: ClusterRuntimeOptions, hasState: boolean): Promise<string> {
-  const file = join(o.dataDir, 'cluster-id');
-  try {
-    const id = (await readFile(file, 'utf8')).trim();
-    if (id !== '') return id;
-  } catch (e: unknown) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  let id: string;
-  if (o.bootstrap && !hasState) id = randomBytes(16).toString('hex');
-  else if (o.join.length > 0) id = await joinCluster(o);
-  else
-    throw new Error(
-      `cluster: ${file} missing and nothing to do: start the first node with --bootstrap, others with --join`,
-    );
-  await writeFile(file, `${id}\n`, { mode: 0o644, flush: true });
-  return id;
 }
 
 /** Opens storage, establishes identity, binds the RaftService and starts the Raft node. */
