@@ -147,6 +147,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       bindAddress: c.bindAddress,
       advertise: {
         raft: c.advertiseAddress === '' ? c.bindAddress : c.advertiseAddress,
+        gossip: c.gossip.bindAddress,
         grpc: config.grpc.address,
         api: config.api.address,
         dns: config.dns.listenAddress,
@@ -154,6 +155,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       bootstrap: c.bootstrap,
       join: c.join,
       heartbeatTimeoutMs: c.raft.heartbeatTimeoutMs,
+      tls: c.raft.tls,
       clog,
       log: log.child({ component: 'raft' }),
       onSoftState,
@@ -368,6 +370,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       rand,
       addresses: ownAddresses,
       cluster: clusterView,
+      ...(cluster === undefined ? {} : { membership: cluster.membership }),
     }),
   });
   const listeners = [dns, grpc, api, metricsServer].filter((l) => l !== undefined);

@@ -274,7 +274,9 @@ export const overwatchSchema = obj(
             }),
             tls: obj(
               { cert_file: pemFile('certificate'), key_file: pemFile('private key'), ca_file: pemFile('CA') },
-              { doc: 'Mutual TLS between Raft peers.' },
+              {
+                doc: 'Mutual TLS between Raft peers: all three set or none. Each node presents `cert_file` (needs both serverAuth and clientAuth usage when it has an extended key usage) and accepts only peers whose certificate `ca_file` signed.',
+              },
             ),
           },
           { doc: 'Raft consensus.' },

@@ -54,6 +54,8 @@ export interface RaftNodeOptions {
   onFatal?(err: unknown): void;
   /** Start a new single-voter cluster when the storage is empty. */
   bootstrap?: boolean;
+  /** Context of the bootstrap conf entry (this node's member addresses), so every member learns them. */
+  bootstrapContext?: Uint8Array;
   /** Raft addresses of peers known before any conf entry names them (the bootstrap node's, usually). */
   peers?: Record<NodeId, string>;
   /** How long readIndex() waits for its read point, in ms. Default 2 x heartbeatTimeoutMs. */
@@ -109,7 +111,7 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     logger: log,
   });
   if (opts.bootstrap === true && storage.lastIndex() === 0 && storage.snapshot() === undefined) {
-    core.bootstrap();
+    core.bootstrap(opts.bootstrapContext);
   }
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -138,15 +140,20 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   for (const [peer, address] of Object.entries(opts.peers ?? {})) if (peer !== id) setPeer(peer, address);
   // Addresses of members added since the last snapshot live in their conf entries' context.
   if (storage.lastIndex() >= storage.firstIndex()) {
-    for (const e of storage.entries(storage.firstIndex(), storage.lastIndex() + 1)) learnPeer(e);
+    for (const e of storage.entries(storage.firstIndex(), storage.lastIndex() + 1)) learnPeer(e, true);
   }
 
-  /** Keeps the transport's address book in step with conf entries (on append and again on apply). */
-  function learnPeer(e: Entry): void {
+  /**
+   * Keeps the transport's address book in step with conf entries (on append and again on apply). A removed
+   * peer is dropped only once its removal is applied: the leader must still deliver the removing entry to it
+   * (Raft thesis §4.2.2), or it would never learn it left and keep campaigning.
+   */
+  function learnPeer(e: Entry, applied: boolean): void {
     if (e.kind !== 'conf') return;
     const cc = decodeConfChange(e.data);
     if (!cc.ok || cc.value.node === id) return;
     if (cc.value.type === 'remove') {
+      if (!applied) return;
       known.delete(cc.value.node);
       transport.removePeer(cc.value.node);
       return;
@@ -171,10 +178,10 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     if (rd.entries.length > 0) storage.append(rd.entries);
     if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
     if (rd.mustSync) await storage.sync();
-    for (const e of rd.entries) learnPeer(e);
+    for (const e of rd.entries) learnPeer(e, false);
     transport.send(rd.messages);
     for (const e of rd.committed) {
-      learnPeer(e);
+      learnPeer(e, true);
       if (e.kind === 'conf' || e.data.byteLength > 0) await opts.apply(e);
       tracker.applied(e.index, e.term);
     }
