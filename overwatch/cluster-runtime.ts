@@ -18,6 +18,7 @@ import type { SoftState } from '../internal/raft/core/ready.js';
 import { type RaftNode, startRaftNode } from '../internal/raft/node.js';
 import { raftServiceImpl } from '../internal/raft/raft-service.js';
 import { decodeMemberAddresses, encodeMemberAddresses } from '../internal/raft/raft-wire.js';
+import { resolveSnapshotPolicy } from '../internal/raft/snapshot-policy.js';
 import type { Entry } from '../internal/raft/storage.js';
 import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createGrpcTransport } from '../internal/raft/transport-grpc.js';
@@ -50,6 +51,10 @@ export interface ClusterRuntimeOptions {
   heartbeatTimeoutMs: number;
   /** cluster.raft.tls: all three set = mutual TLS on the Raft port and for every Raft client; all empty = plaintext. */
   tls: RaftTlsFiles;
+  /** cluster.raft.snapshot_threshold: applied entries between snapshots (also the trailing entries kept). */
+  snapshotThreshold: number;
+  /** cluster.raft.snapshot_interval: a snapshot is also taken this long after the last if anything was applied. */
+  snapshotIntervalMs: number;
   clog: ClusterLog;
   log: Logger;
   onSoftState(s: SoftState): void;
@@ -62,6 +67,8 @@ export interface ClusterRuntime extends ClusterView {
   isLeader(): boolean;
   /** Removal and leadership transfer (admin RemoveMember, TransferLeadership). */
   membership: Pick<Membership, 'remove' | 'transfer'>;
+  /** Index of the latest Raft snapshot on disk (0 none): opengslb_cluster_snapshot_index. */
+  snapshotIndex(): number;
   /**
    * On the leader: transfers leadership to the most up-to-date other voter and waits (at most two election
    * timeouts) until another node leads, so shutting down leaves no election-timeout gap. Elsewhere a no-op.
@@ -210,7 +217,23 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     rand: { int: (n) => randomInt(n) },
     log,
     bootstrap: o.bootstrap,
+    // The first node's addresses ride in the bootstrap conf entry, as a joining node's do in add-learner.
     bootstrapContext: encodeMemberAddresses(o.advertise),
+    snapshots: {
+      policy: resolveSnapshotPolicy({
+        thresholdEntries: o.snapshotThreshold,
+        intervalMs: o.snapshotIntervalMs,
+      }),
+      capture: () => clog.snapshot(),
+    },
+    restore: (state, meta, members) => {
+      // Members are the configuration's at meta.index; this node's own addresses are what it advertises now.
+      book.clear();
+      for (const [id, a] of members)
+        book.set(id, { raft: a.raft, gossip: a.gossip, grpc: a.grpc, api: a.api, dns: a.dns });
+      book.set(nodeId, o.advertise);
+      clog.restore(state, meta.index);
+    },
     transport: (reports) =>
       createGrpcTransport({
         // No server-name override is ever set for Raft, so the setup's channel options are empty.
@@ -324,6 +347,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     clusterId,
     isLeader: () => node.status().role === 'leader',
     membership,
+    snapshotIndex: () => storage.snapshot()?.meta.index ?? 0,
     async handOff() {
       const st = node.status();
       if (st.role !== 'leader' || bestVoter(st, nodeId) === undefined) return; // a single voter keeps leading

@@ -156,6 +156,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       join: c.join,
       heartbeatTimeoutMs: c.raft.heartbeatTimeoutMs,
       tls: c.raft.tls,
+      snapshotThreshold: c.raft.snapshotThreshold,
+      snapshotIntervalMs: c.raft.snapshotIntervalMs,
       clog,
       log: log.child({ component: 'raft' }),
       onSoftState,
@@ -403,6 +405,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       metrics.clusterTerm.set(st.term);
       metrics.clusterCommitIndex.set(st.commitIndex);
       metrics.clusterAppliedIndex.set(st.lastApplied);
+      metrics.clusterSnapshotIndex.set(cluster.snapshotIndex());
     }
     const ow = config.cluster.overwatch;
     const r = agents.sweep(performance.now(), ow.staleThresholdMs, ow.removeAfterMs);

@@ -262,12 +262,12 @@ export const overwatchSchema = obj(
               minMs: 5,
             }),
             snapshot_interval: duration({
-              doc: 'Time between snapshot checks.',
+              doc: 'Cluster mode: a Raft snapshot is also taken when this long has passed since the last one and at least one entry was applied since (an idle cluster takes none).',
               default: 120 * S,
               minMs: 1000,
             }),
             snapshot_threshold: int({
-              doc: 'Log entries since the last snapshot that trigger a new one.',
+              doc: 'Applied log entries since the last snapshot that trigger a new one; the log is then compacted, keeping this many trailing entries for followers slightly behind (further behind: InstallSnapshot). Standalone: entries between decision-log snapshots.',
               default: 8192,
               min: 16,
               max: 10_000_000,

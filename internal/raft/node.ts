@@ -6,6 +6,7 @@
  * entries in order, advance.
  */
 import type { Logger } from 'pino';
+import type { MemberAddresses } from '../gen/opengslb/v1/raft_pb.js';
 import { type ConfChange, decodeConfChange } from './core/conf-change.js';
 import type { NodeId, Rand } from './core/config.js';
 import type { Message } from './core/message.js';
@@ -14,7 +15,9 @@ import { createRaft } from './core/raw-node.js';
 import type { Ready, SoftState, Status } from './core/ready.js';
 import { createProposalTracker } from './proposal-tracker.js';
 import { decodeMemberAddresses } from './raft-wire.js';
-import type { Entry, Snapshot, Storage } from './storage.js';
+import type { SnapshotPolicy } from './snapshot-policy.js';
+import { createSnapshotter } from './snapshotter.js';
+import type { Entry, SnapshotMeta, Storage } from './storage.js';
 import type { Transport, TransportFactory } from './transport.js';
 
 /** Election timeout in ticks; one tick = heartbeatTimeoutMs / ELECTION_TICKS. */
@@ -44,8 +47,22 @@ export interface RaftNodeOptions {
    * snapshot on). Called for normal entries with data and for conf entries; a leader's empty no-op is skipped.
    */
   apply(entry: Entry): void | Promise<void>;
-  /** Replaces the state machine with a snapshot received from the leader. */
-  restore?(snapshot: Snapshot): void | Promise<void>;
+  /**
+   * Replaces the state machine with a snapshot: storage's at start (before any entry after it is applied) and
+   * a leader's (InstallSnapshot). `state` is what `snapshots.capture` returned on the node that took it;
+   * `members` the addresses of the members at `meta.index` (compaction dropped the conf entries that had them).
+   */
+  restore?(
+    state: Uint8Array,
+    meta: SnapshotMeta,
+    members: ReadonlyMap<NodeId, MemberAddresses>,
+  ): void | Promise<void>;
+  /**
+   * Local snapshots and log compaction (snapshot-policy.ts); without it the log grows forever. `capture`
+   * returns the state machine's state after the last entry `apply` was given; it is called synchronously
+   * between Readies, so that state is exactly the one at the applied index.
+   */
+  snapshots?: { policy: SnapshotPolicy; capture(): Uint8Array };
   /** Leader or role changed. */
   onSoftState?(s: SoftState): void;
   /** A linearizable read point was confirmed (also resolves readIndex()). */
@@ -113,6 +130,13 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   if (opts.bootstrap === true && storage.lastIndex() === 0 && storage.snapshot() === undefined) {
     core.bootstrap(opts.bootstrapContext);
   }
+  const snaps = createSnapshotter({
+    core,
+    storage,
+    log,
+    now: () => performance.now(),
+    ...(opts.snapshots === undefined ? {} : { local: opts.snapshots }),
+  });
   let stopped = false;
   let running: Promise<void> | undefined;
   const tracker = createProposalTracker({
@@ -138,6 +162,10 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     transport.setPeer(peer, address);
   };
   for (const [peer, address] of Object.entries(opts.peers ?? {})) if (peer !== id) setPeer(peer, address);
+  /** Storage's snapshot, restored into the state machine by the first loop before anything is applied. */
+  const stored = storage.snapshot();
+  let startup = stored === undefined ? undefined : { meta: stored.meta, ...snaps.open(stored) };
+  if (startup !== undefined) learnMembers(startup.members);
   // Addresses of members added since the last snapshot live in their conf entries' context.
   if (storage.lastIndex() >= storage.firstIndex()) {
     for (const e of storage.entries(storage.firstIndex(), storage.lastIndex() + 1)) learnPeer(e, true);
@@ -164,6 +192,11 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     else log.warn({ index: e.index, peer: cc.value.node }, 'conf entry without a usable Raft address');
   }
 
+  /** Feeds a snapshot's address book to the transport. */
+  function learnMembers(members: ReadonlyMap<NodeId, MemberAddresses>): void {
+    for (const [peer, a] of members) if (peer !== id && a.raft !== '') setPeer(peer, a.raft);
+  }
+
   /** One Ready in contract order (core/ready.ts). */
   async function handle(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) {
@@ -172,7 +205,13 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     }
     if (rd.snapshot !== undefined) {
       await storage.installSnapshot(rd.snapshot);
-      await opts.restore?.(rd.snapshot);
+      const d = snaps.open(rd.snapshot);
+      learnMembers(d.members);
+      log.info(
+        { index: rd.snapshot.meta.index, bytes: rd.snapshot.data.byteLength },
+        'restoring a leader snapshot',
+      );
+      await opts.restore?.(d.state, rd.snapshot.meta, d.members);
       tracker.applied(rd.snapshot.meta.index, undefined);
     }
     if (rd.entries.length > 0) storage.append(rd.entries);
@@ -182,6 +221,7 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     transport.send(rd.messages);
     for (const e of rd.committed) {
       learnPeer(e, true);
+      snaps.noteApplied(e);
       if (e.kind === 'conf' || e.data.byteLength > 0) await opts.apply(e);
       tracker.applied(e.index, e.term);
     }
@@ -193,11 +233,20 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
 
   async function loop(): Promise<void> {
     try {
+      if (startup !== undefined) {
+        const s = startup;
+        startup = undefined;
+        log.info({ index: s.meta.index }, 'restoring the stored snapshot');
+        await opts.restore?.(s.state, s.meta, s.members);
+      }
       while (!stopped && core.hasReady()) {
         const rd = core.ready();
         await handle(rd);
         core.advance(rd);
+        await snaps.maybeSnapshot();
       }
+      // Also when idle, so snapshot_interval works on a node that applied its last entry a while ago.
+      if (!stopped) await snaps.maybeSnapshot();
     } catch (e: unknown) {
       // Storage failures cannot be retried (a failed fsync may have lost pages) and a state machine that
       // failed midway is in an unknown state: stop rather than reply on state we may not have.

@@ -107,7 +107,9 @@ export interface RaftCore {
   status(): Status;
   /**
    * Builds a snapshot of the state machine at applied index `index` (data = its serialised state) for
-   * storage.saveSnapshot: term from the log, configuration in effect at `index`.
+   * storage.saveSnapshot: term from the log, configuration in effect at `index`. Throws SnapshotOutOfDateError
+   * while a snapshot from the leader is pending (until the Ready carrying it is advanced) or when storage already
+   * has a snapshot at or after `index`: skip and retry later. Call it between Readies.
    */
   createSnapshot(index: number, data: Uint8Array): Snapshot;
   /** The shell could not reach `id`: a follower being streamed to falls back to probing. */
