@@ -43,6 +43,8 @@ export interface ClusterRuntimeOptions {
   bootstrap: boolean;
   join: readonly string[];
   heartbeatTimeoutMs: number;
+  /** A candidate's election lasts [E, 2E) with E = this, in ms (cluster.raft.election_timeout). */
+  electionTimeoutMs: number;
   clog: ClusterLog;
   log: Logger;
   onSoftState(s: SoftState): void;
@@ -205,6 +207,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     clusterId,
     storage,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    electionTimeoutMs: o.electionTimeoutMs,
     rand: { int: (n) => randomInt(n) },
     log,
     bootstrap: o.bootstrap,

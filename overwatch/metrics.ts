@@ -58,6 +58,7 @@ export interface OverwatchMetrics {
   clusterTerm: Gauge;
   clusterCommitIndex: Gauge;
   clusterAppliedIndex: Gauge;
+  clusterLastContact: Gauge;
 }
 
 export function createOverwatchMetrics(registry: Registry, version: string): OverwatchMetrics {
@@ -220,6 +221,11 @@ export function createOverwatchMetrics(registry: Registry, version: string): Ove
     clusterAppliedIndex: new Gauge({
       name: 'opengslb_cluster_applied_index',
       help: 'Highest log index applied to the state machine.',
+      registers: [registry],
+    }),
+    clusterLastContact: new Gauge({
+      name: 'opengslb_cluster_last_contact_seconds',
+      help: 'Seconds since this node last heard from the leader, or since start if never (0 on the leader and standalone).',
       registers: [registry],
     }),
     clusterLeaderChanges: new Counter({

@@ -180,6 +180,8 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
       // A new term's leadership starts without a lease: it is earned by the first confirmed lease read.
       lease.revoke();
       leading = rd.softState.role === 'leader';
+      // A leader's freshness is its lease; contact from an earlier leader must not vouch for it later.
+      if (leading) contact = undefined;
       opts.onSoftState?.(rd.softState);
     }
     if (rd.snapshot !== undefined) {
