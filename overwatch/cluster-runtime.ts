@@ -55,6 +55,8 @@ export interface ClusterRuntimeOptions {
   snapshotThreshold: number;
   /** cluster.raft.snapshot_interval: a snapshot is also taken this long after the last if anything was applied. */
   snapshotIntervalMs: number;
+  /** A candidate's election lasts [E, 2E) with E = this, in ms (cluster.raft.election_timeout). */
+  electionTimeoutMs: number;
   clog: ClusterLog;
   log: Logger;
   onSoftState(s: SoftState): void;
@@ -214,6 +216,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     clusterId,
     storage,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    electionTimeoutMs: o.electionTimeoutMs,
     rand: { int: (n) => randomInt(n) },
     log,
     bootstrap: o.bootstrap,

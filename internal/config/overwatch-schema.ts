@@ -143,12 +143,12 @@ export const overwatchSchema = obj(
           max: 4096,
         }),
         serve_on: str({
-          doc: 'Which nodes answer DNS in cluster mode.',
+          doc: 'Which nodes answer DNS in cluster mode: `leader` (while it holds its lease; others REFUSED) or `any` (followers too, within `max_stale`).',
           enum: ['leader', 'any'] as const,
           default: 'leader',
         }),
         max_stale: duration({
-          doc: 'With `serve_on: any`: how long a follower may answer after last hearing from the leader.',
+          doc: 'With `serve_on: any`: how long a follower may answer after last hearing from the leader; then REFUSED.',
           default: 5 * S,
           minMs: 0,
         }),
@@ -252,12 +252,12 @@ export const overwatchSchema = obj(
               default: '/var/lib/opengslb/raft',
             }),
             heartbeat_timeout: duration({
-              doc: 'Follower timeout before a pre-vote (randomized in [T, 2T)); leader heartbeats every T/10.',
+              doc: 'Follower timeout T before a pre-vote (randomized in [T, 2T)); the leader heartbeats every T/10 and answers DNS on a lease of 0.75 T.',
               default: 1 * S,
               minMs: 5,
             }),
             election_timeout: duration({
-              doc: "How long a candidate's election lasts; at least `heartbeat_timeout`.",
+              doc: "How long a candidate's election lasts (randomized in [E, 2E)); at least `heartbeat_timeout`.",
               default: 1 * S,
               minMs: 5,
             }),

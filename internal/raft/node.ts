@@ -13,17 +13,13 @@ import type { Message } from './core/message.js';
 import type { ReadState } from './core/raft.js';
 import { createRaft } from './core/raw-node.js';
 import type { Ready, SoftState, Status } from './core/ready.js';
+import { createLeaderLease, raftTiming } from './lease.js';
 import { createProposalTracker } from './proposal-tracker.js';
 import { decodeMemberAddresses } from './raft-wire.js';
 import type { SnapshotPolicy } from './snapshot-policy.js';
 import { createSnapshotter } from './snapshotter.js';
 import type { Entry, SnapshotMeta, Storage } from './storage.js';
 import type { Transport, TransportFactory } from './transport.js';
-
-/** Election timeout in ticks; one tick = heartbeatTimeoutMs / ELECTION_TICKS. */
-export const ELECTION_TICKS = 10;
-/** A leader heartbeats every tick: ten heartbeats per election timeout tolerate several lost ones. */
-export const HEARTBEAT_TICKS = 1;
 
 /** Options of {@link startRaftNode}. */
 export interface RaftNodeOptions {
@@ -34,11 +30,17 @@ export interface RaftNodeOptions {
   /** Creates the transport; the node owns it and closes it on stop(). */
   transport: TransportFactory;
   /**
-   * A follower that hears no leader for a random time in [T, 2T) with T = this campaigns, in ms. One tick is
-   * T / 10 and the leader heartbeats every tick. Smaller = faster failover, more spurious elections on a slow
-   * network. Must be >= 10.
+   * A follower that hears no leader for a random time in [T, 2T) with T = this starts a pre-vote, in ms
+   * (hashicorp/raft's HeartbeatTimeout). One tick is T / 10 and the leader heartbeats every tick; the leader
+   * lease lasts 0.75 T (lease.ts). Smaller = faster failover, more spurious elections on a slow network.
+   * Must be >= 5.
    */
   heartbeatTimeoutMs: number;
+  /**
+   * How long a (pre-)candidate's election lasts before it starts over, randomized in [E, 2E), in ms
+   * (hashicorp/raft's ElectionTimeout). Must be >= heartbeatTimeoutMs. Default heartbeatTimeoutMs.
+   */
+  electionTimeoutMs?: number;
   rand: Rand;
   /** Component logger (the node adds `node`). */
   log: Logger;
@@ -97,6 +99,17 @@ export interface RaftNode {
   /** Hands a message from a peer to the core (the RaftService calls this). Ignored once stopped. */
   step(m: Message): void;
   status(): Status;
+  /**
+   * Whether this node leads and holds the leader lease at monotonic time `now` (performance.now()): no other
+   * leader can have been elected yet (lease.ts). False while a leadership transfer runs. One comparison: cheap
+   * enough to ask per DNS query.
+   */
+  hasLease(now: number): boolean;
+  /**
+   * Monotonic time (performance.now()) at which a message from the current leader last arrived here, or
+   * undefined if none has since start. Not updated on the leader itself.
+   */
+  lastContact(): number | undefined;
   /** Stops ticking, lets the current Ready finish, closes the transport and rejects pending requests. */
   stop(): Promise<void>;
 }
@@ -114,15 +127,14 @@ export class RaftStoppedError extends Error {
 /** Creates the core from `opts.storage`, starts the tick timer and returns the running node. */
 export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   const { id, storage } = opts;
-  if (!Number.isFinite(opts.heartbeatTimeoutMs) || opts.heartbeatTimeoutMs < ELECTION_TICKS)
-    throw new RangeError(`raft: heartbeatTimeoutMs ${opts.heartbeatTimeoutMs} must be >= ${ELECTION_TICKS}`);
-  const tickMs = opts.heartbeatTimeoutMs / ELECTION_TICKS;
+  const timing = raftTiming(opts.heartbeatTimeoutMs, opts.electionTimeoutMs);
   const log = opts.log.child({ node: id });
   const core = createRaft({
     id,
     clusterId: opts.clusterId,
-    electionTicks: ELECTION_TICKS,
-    heartbeatTicks: HEARTBEAT_TICKS,
+    electionTicks: timing.electionTicks,
+    heartbeatTicks: timing.heartbeatTicks,
+    candidateTicks: timing.candidateTicks,
     storage,
     rand: opts.rand,
     logger: log,
@@ -139,6 +151,10 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   });
   let stopped = false;
   let running: Promise<void> | undefined;
+  const lease = createLeaderLease(id, timing.leaseMs);
+  let contact: number | undefined;
+  /** The role as of the last Ready handled; a lease confirmed in a Ready that also deposed us must not count. */
+  let leading = false;
   const tracker = createProposalTracker({
     id,
     readTimeoutMs: opts.readTimeoutMs ?? 2 * opts.heartbeatTimeoutMs,
@@ -201,6 +217,11 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   async function handle(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) {
       log.info({ leader: rd.softState.leader, role: rd.softState.role }, 'raft soft state changed');
+      // A new term's leadership starts without a lease: it is earned by the first confirmed lease read.
+      lease.revoke();
+      leading = rd.softState.role === 'leader';
+      // A leader's freshness is its lease; contact from an earlier leader must not vouch for it later.
+      if (leading) contact = undefined;
       opts.onSoftState?.(rd.softState);
     }
     if (rd.snapshot !== undefined) {
@@ -226,6 +247,7 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
       tracker.applied(e.index, e.term);
     }
     for (const rs of rd.readStates) {
+      if (lease.confirm(rs.context)) continue;
       opts.onReadState?.(rs);
       tracker.readState(rs);
     }
@@ -270,9 +292,22 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   // setInterval runs on libuv's monotonic clock, so wall-clock steps do not shorten or stretch timeouts.
   const timer = setInterval(() => {
     core.tick();
+    renewLease();
     kick();
-  }, tickMs);
+  }, timing.tickMs);
   kick();
+
+  /** On the leader (not transferring): one lease read per tick, its context naming the issue time. */
+  function renewLease(): void {
+    const st = core.status();
+    if (st.role !== 'leader' || (st.transferee ?? '') !== '') return;
+    try {
+      core.readIndex(lease.issue(performance.now()));
+    } catch (e: unknown) {
+      // Only a non-leader refuses reads, and this one leads: a refusal here is a bug worth a line.
+      log.warn({ err: e }, 'lease read refused');
+    }
+  }
 
   /** Runs a core request that may throw ProposalDroppedError, as a rejection. */
   function request(fn: () => void): Promise<number> {
@@ -307,6 +342,8 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     transferLeadership(to) {
       if (stopped) throw new RaftStoppedError(id);
       core.transferLeadership(to);
+      // The transferee campaigns at once, overriding the followers' lease side: ours ends now.
+      if (core.status().transferee === to) lease.revoke();
       kick();
     },
     hintPeer(peer, address) {
@@ -317,9 +354,16 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     step(m) {
       if (stopped) return;
       core.step(m);
+      if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
+        // The core accepted it as its leader's iff it now follows the sender (a stale term is answered only).
+        const st = core.status();
+        if (st.role === 'follower' && st.leader === m.from) contact = performance.now();
+      }
       kick();
     },
     status: () => core.status(),
+    hasLease: (now) => leading && lease.holds(now),
+    lastContact: () => contact,
     async stop() {
       if (!stopped) {
         stopped = true;
