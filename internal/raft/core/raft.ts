@@ -80,6 +80,12 @@ export interface RaftState {
   electionElapsed: number;
   heartbeatElapsed: number;
   /**
+   * Ticks left in which a restarted node treats itself as having heard from a leader. It forgot when it last
+   * did, and the leader's lease (the shell's, 0.75 x election timeout) counts on every member of its quorum
+   * refusing votes for an election timeout after that contact; a crash must not shorten that promise.
+   */
+  quietTicks: number;
+  /**
    * In [electionTicks, 2 * electionTicks) on followers, in [candidateTicks, 2 * candidateTicks) while
    * campaigning; redrawn at every role change.
    */
@@ -227,6 +233,7 @@ export function poll(r: RaftState, from: NodeId, granted: boolean): ReturnType<t
 
 /** One logical tick: election timer on followers and candidates, heartbeats and check-quorum on leaders. */
 export function tickRaft(r: RaftState): void {
+  if (r.quietTicks > 0) r.quietTicks--;
   if (r.role.kind === 'leader') {
     tickLeader(r, r.role);
     return;
@@ -263,7 +270,7 @@ function handleVoteRequest(r: RaftState, m: Message): void {
 
 /** Whether a leader (possibly this node) was heard from within the election timeout. */
 function heardFromLeader(r: RaftState): boolean {
-  return r.lead !== '' && r.electionElapsed < r.cfg.electionTicks;
+  return (r.lead !== '' && r.electionElapsed < r.cfg.electionTicks) || r.quietTicks > 0;
 }
 
 /** Requests (proposals, reads) travel with term 0: they are answered by whoever leads, at any term. */

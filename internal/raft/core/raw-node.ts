@@ -60,6 +60,8 @@ function initialState(cfg: RaftConfig): RaftState {
     confs: loadConfs(storage, c.logger),
     electionElapsed: 0,
     heartbeatElapsed: 0,
+    // A node with a term has been a member before: it may have promised a leader its lease (see quietTicks).
+    quietTicks: hs.term > 0 ? c.electionTicks : 0,
     randomizedElectionTimeout: c.electionTicks,
     msgs: [],
     readStates: [],
