@@ -208,6 +208,9 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     rand: { int: (n) => randomInt(n) },
     log,
     bootstrap: o.bootstrap,
+    // The first member's addresses travel in its conf entry like a joining node's (followers redirect agents
+    // to the leader's gRPC address from it).
+    bootstrapContext: encodeMemberAddresses(o.advertise),
     transport: (reports) =>
       createGrpcTransport({
         credentials: credentials.createInsecure(),

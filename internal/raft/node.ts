@@ -54,6 +54,8 @@ export interface RaftNodeOptions {
   onFatal?(err: unknown): void;
   /** Start a new single-voter cluster when the storage is empty. */
   bootstrap?: boolean;
+  /** Context of the bootstrap conf entry (the shell's member addresses), so every member learns them. */
+  bootstrapContext?: Uint8Array;
   /** Raft addresses of peers known before any conf entry names them (the bootstrap node's, usually). */
   peers?: Record<NodeId, string>;
   /** How long readIndex() waits for its read point, in ms. Default 2 x heartbeatTimeoutMs. */
@@ -109,7 +111,7 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     logger: log,
   });
   if (opts.bootstrap === true && storage.lastIndex() === 0 && storage.snapshot() === undefined) {
-    core.bootstrap();
+    core.bootstrap(opts.bootstrapContext);
   }
   let stopped = false;
   let running: Promise<void> | undefined;

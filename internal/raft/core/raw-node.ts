@@ -110,7 +110,7 @@ export function createRaft(cfg: RaftConfig): RaftCore {
     transferLeadership: (to) => transferLeadership(r, to),
     readIndex: (ctx) => readIndex(r, ctx),
     campaign: () => hup(r, false),
-    bootstrap(): void {
+    bootstrap(context?: Uint8Array): void {
       if (
         storage.lastIndex() !== 0 ||
         storage.snapshot() !== undefined ||
@@ -126,7 +126,11 @@ export function createRaft(cfg: RaftConfig): RaftCore {
         index: 1,
         term: 1,
         kind: 'conf',
-        data: encodeConfChange({ type: 'add-voter', node: r.id }),
+        data: encodeConfChange({
+          type: 'add-voter',
+          node: r.id,
+          ...(context === undefined ? {} : { context }),
+        }),
       };
       r.log.append([e]);
       onAppended(r, [e]);

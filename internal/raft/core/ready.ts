@@ -93,8 +93,11 @@ export interface RaftCore {
   readIndex(ctx: Uint8Array): void;
   /** Starts an election now (pre-vote first when enabled), as if the election timer fired. */
   campaign(): void;
-  /** Bootstrap a brand-new single node cluster: conf = {voters:[id]} at index 1, term 1 (caller checks no state). */
-  bootstrap(): void;
+  /**
+   * Bootstrap a brand-new single node cluster: conf = {voters:[id]} at index 1, term 1 (caller checks no state).
+   * `context` goes into that conf entry (ConfChange.context), e.g. the node's addresses.
+   */
+  bootstrap(context?: Uint8Array): void;
   /** Whether ready() has work (false while a Ready is outstanding). */
   hasReady(): boolean;
   /** Collects everything to persist, send and apply since the last Ready; see the module comment. */
