@@ -79,6 +79,8 @@ function servicesFor(token: string, tokens: Readonly<Record<string, string>>): S
 
 export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
   const outboxes = new Set<ReturnType<typeof createAsyncQueue<ConnectResponse>>>();
+  /** Streams `reroute` ended while the agent was still sending: their request side ends with the call. */
+  const movedOff = new WeakSet<ReturnType<typeof createAsyncQueue<ConnectResponse>>>();
   const log = deps.log;
 
   const reject = (code: status, message: string, peer: string): never => {
@@ -100,6 +102,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
       if (route.kind === 'serve' || outboxes.size === 0) return;
       log.info({ streams: outboxes.size, ...route }, 'moving agent streams off this node (not the leader)');
       for (const o of outboxes) {
+        movedOff.add(o);
         if (route.kind === 'redirect') {
           o.push(reconnectMessage(route.address, `${route.leaderId} is the cluster leader`));
           o.close();
@@ -153,6 +156,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
         const reading = (async () => {
           try {
             for await (const req of requests) {
+              if (outbox.closed) break; // moved off this node: the agent's messages belong to the leader
               const step = session.receive(req);
               for (const m of step.send) outbox.push(m);
               if (step.changed) deps.onChange();
@@ -189,7 +193,8 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
           session.closed();
           deps.onChange();
           if (id !== undefined) log.info({ agent: id, peer: ctx.peer }, 'agent stream closed');
-          await reading;
+          // A moved stream ends now (its status reaches the agent); the request side ends with the call.
+          if (!movedOff.has(outbox)) await reading;
         }
       },
     },
