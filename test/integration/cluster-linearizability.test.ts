@@ -9,12 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { credentials, status } from '@grpc/grpc-js';
+import { OverwatchService } from '../../internal/gen/opengslb/v1/admin_pb.js';
+import { createClient } from '../../internal/grpc/client.js';
+import { GrpcError } from '../../internal/grpc/grpc-error.js';
 import { createRecorder, type Recorder, type RecorderStats, renderHistory } from '../sim/history.js';
 import { checkLinearizable, registerModel } from '../sim/linearizability.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
 import {
   agreedLeader,
   type ClusterProc,
+  clusterStatusOf,
   createClusterProcs,
   killClusterProc,
   removeClusterProcs,
@@ -179,5 +184,38 @@ describe('cluster linearizability: overrides under kill -9', () => {
     // Not vacuous: the run wrote and read through the faults.
     assert.ok(completed('write') >= 15, `${completed('write')} completed writes; ${summary}`);
     assert.ok(completed('read') >= 30, `${completed('read')} completed reads; ${summary}`);
+  });
+
+  it('consistent reads: 400 on a bad value; caught up on a follower; 503 / UNAVAILABLE without a leader', async () => {
+    const leader = await waitFor('one leader', () => agreedLeader(nodes, 3), 10_000);
+    const [f1, f2] = nodes.filter((n) => n !== leader) as [ClusterProc, ClusterProc];
+    const fr = f1.run;
+    assert.ok(fr !== undefined);
+    const bad = await fr.api('/api/v1/overrides?consistent=maybe');
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    // A consistent read on a follower has applied at least what the leader had committed when it was sent.
+    const before = (await clusterStatusOf(leader)).commit_index;
+    assert.ok((await clusterStatusOf(f1, '?consistent=true')).last_applied >= before);
+    const admin = createClient(OverwatchService, `127.0.0.1:${f1.ports.grpc}`, credentials.createInsecure());
+    try {
+      const st = await admin.getClusterStatus({ consistent: true }, { timeoutMs: 5000 });
+      assert.ok(Number(st.lastApplied) >= before);
+      assert.equal(st.leaderId, leader.id);
+      // Alone, the follower cannot confirm a read point.
+      await killClusterProc(leader);
+      await killClusterProc(f2);
+      const res = await fetch(`http://127.0.0.1:${f1.ports.api}/api/v1/overrides?consistent=true`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(res.status, 503, await res.text());
+      assert.equal(res.headers.get('retry-after'), '1');
+      assert.equal((await fr.api('/api/v1/overrides')).status, 200, 'a local read still answers');
+      await assert.rejects(
+        () => admin.getClusterStatus({ consistent: true }, { timeoutMs: 10_000 }),
+        (e: unknown) => e instanceof GrpcError && e.code === status.UNAVAILABLE,
+      );
+    } finally {
+      admin.$close();
+    }
   });
 });
