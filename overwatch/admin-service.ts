@@ -13,6 +13,7 @@ import type { AgentRegistry } from './agent-registry.js';
 import { backendKey } from './agent-registry.js';
 import { NotLeaderError } from './cluster-log.js';
 import type { ClusterView } from './cluster-view.js';
+import { type ReadBarrier, ReadUnavailableError } from './consistent-read.js';
 import type { EventHub } from './event-hub.js';
 import { explain } from './explain.js';
 import {
@@ -44,6 +45,8 @@ export interface AdminDeps {
   addresses: () => { grpc: string; api: string; dns: string };
   /** Membership and leadership (standalone: a one-member cluster). */
   cluster: ClusterView;
+  /** ReadIndex barrier of consistent reads (./consistent-read.ts). */
+  readBarrier: ReadBarrier;
   /** Cluster mode only: removal and transfer (cluster-membership.ts); they throw GrpcErrors. */
   membership?: ClusterMembershipOps;
 }
@@ -134,8 +137,16 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
     if (!tokensEqual(got, want)) throw new GrpcError(status.UNAUTHENTICATED, 'admin token not accepted');
   };
   return {
-    getClusterStatus(_req, ctx) {
+    async getClusterStatus(req, ctx) {
       authorize(ctx);
+      if (req.consistent) {
+        try {
+          await deps.readBarrier();
+        } catch (e: unknown) {
+          if (e instanceof ReadUnavailableError) throw new GrpcError(status.UNAVAILABLE, e.message);
+          throw e;
+        }
+      }
       const c = deps.cluster.status();
       return {
         mode: c.mode,

@@ -2,6 +2,8 @@
  * opengslb.v1.AgentService on gRPC: authenticates the stream, runs an AgentSession over it and pushes
  * Directives (policy changes) to every connected agent. Limits: `maxStreams` concurrent agent streams
  * (RESOURCE_EXHAUSTED beyond), one outbox per stream bounded so a stalled agent cannot grow memory.
+ * Cluster mode: only the leader serves agent streams; elsewhere Connect is answered by `route` (./agent-route.ts)
+ * with a Reconnect directive to the leader or UNAVAILABLE, and `reroute` moves open streams when leadership moves.
  */
 
 import { createHash } from 'node:crypto';
@@ -16,6 +18,7 @@ import { bearerToken, tokensEqual } from '../internal/grpc/auth.js';
 import { GrpcError, statusName } from '../internal/grpc/grpc-error.js';
 import type { ServiceImpl } from '../internal/grpc/service.js';
 import type { AgentRegistry } from './agent-registry.js';
+import type { AgentRoute } from './agent-route.js';
 import { createAgentSession } from './agent-session.js';
 
 export interface AgentServiceDeps {
@@ -37,13 +40,29 @@ export interface AgentServiceDeps {
   onGoodbye: (agentId: string) => void;
   /** A Hello was refused (bad scope or input): the node records an event. */
   onHelloRejected: (agentId: string, reason: string) => void;
+  /** Cluster mode: whether this node serves agent streams now (default: always). */
+  route?: () => AgentRoute;
 }
 
 export interface AgentServiceHandle {
   impl: ServiceImpl<typeof AgentService>;
   /** Sends the current policy to every connected agent (after a reload changed it). */
   broadcastPolicy(): void;
+  /**
+   * Re-evaluates `route` for every open stream (leadership moved): streams this node no longer serves get a
+   * Reconnect directive to the leader and end, or end with UNAVAILABLE while no leader is known.
+   */
+  reroute(): void;
   streams(): number;
+}
+
+function reconnectMessage(address: string, reason: string): ConnectResponse {
+  return create(ConnectResponseSchema, {
+    message: {
+      case: 'directive',
+      value: { directive: { case: 'reconnect', value: { address, reason } } },
+    },
+  });
 }
 
 /** First 16 hex characters of the token's SHA-256: enough to tell tokens apart in the log, useless to replay. */
@@ -60,6 +79,8 @@ function servicesFor(token: string, tokens: Readonly<Record<string, string>>): S
 
 export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
   const outboxes = new Set<ReturnType<typeof createAsyncQueue<ConnectResponse>>>();
+  /** Streams `reroute` ended while the agent was still sending: their request side ends with the call. */
+  const movedOff = new WeakSet<ReturnType<typeof createAsyncQueue<ConnectResponse>>>();
   const log = deps.log;
 
   const reject = (code: status, message: string, peer: string): never => {
@@ -76,6 +97,18 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
       });
       for (const o of outboxes) o.push(msg);
     },
+    reroute() {
+      const route = deps.route?.() ?? { kind: 'serve' };
+      if (route.kind === 'serve' || outboxes.size === 0) return;
+      log.info({ streams: outboxes.size, ...route }, 'moving agent streams off this node (not the leader)');
+      for (const o of outboxes) {
+        movedOff.add(o);
+        if (route.kind === 'redirect') {
+          o.push(reconnectMessage(route.address, `${route.leaderId} is the cluster leader`));
+          o.close();
+        } else o.fail(new GrpcError(status.UNAVAILABLE, route.reason));
+      }
+    },
     impl: {
       async *connect(requests, ctx) {
         const token = bearerToken(ctx.metadata);
@@ -83,6 +116,16 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
           reject(status.UNAUTHENTICATED, 'missing "authorization: Bearer <agent token>" metadata', ctx.peer);
         const allowed = servicesFor(token ?? '', deps.tokens());
         if (allowed.size === 0) reject(status.UNAUTHENTICATED, 'agent token not accepted', ctx.peer);
+        const route = deps.route?.() ?? { kind: 'serve' };
+        if (route.kind === 'unavailable') reject(status.UNAVAILABLE, route.reason, ctx.peer);
+        if (route.kind === 'redirect') {
+          log.info(
+            { peer: ctx.peer, leader: route.leaderId, to: route.address },
+            'agent redirected to the leader',
+          );
+          yield reconnectMessage(route.address, `${route.leaderId} is the cluster leader`);
+          return;
+        }
         if (outboxes.size >= deps.maxStreams) {
           reject(
             status.RESOURCE_EXHAUSTED,
@@ -113,6 +156,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
         const reading = (async () => {
           try {
             for await (const req of requests) {
+              if (outbox.closed) break; // moved off this node: the agent's messages belong to the leader
               const step = session.receive(req);
               for (const m of step.send) outbox.push(m);
               if (step.changed) deps.onChange();
@@ -149,7 +193,8 @@ export function createAgentService(deps: AgentServiceDeps): AgentServiceHandle {
           session.closed();
           deps.onChange();
           if (id !== undefined) log.info({ agent: id, peer: ctx.peer }, 'agent stream closed');
-          await reading;
+          // A moved stream ends now (its status reaches the agent); the request side ends with the call.
+          if (!movedOff.has(outbox)) await reading;
         }
       },
     },

@@ -11,6 +11,7 @@ import type { AgentRecord } from './agent-registry.js';
 import { backendKey, formatTarget } from './backends.js';
 import { NotLeaderError } from './cluster-log.js';
 import type { ClusterView } from './cluster-view.js';
+import { parseConsistent, type ReadBarrier, ReadUnavailableError } from './consistent-read.js';
 import type { EventRecord, FsmState } from './fsm.js';
 import {
   clearOverrideCommand,
@@ -37,6 +38,8 @@ export interface ApiView {
   startedAt: Date;
   /** Membership and leadership (standalone: a one-member cluster). */
   cluster: ClusterView;
+  /** ReadIndex barrier of `?consistent=true` reads (./consistent-read.ts). */
+  readBarrier: ReadBarrier;
 }
 
 const ok = (body: unknown): ApiResponse => ({ status: 200, body });
@@ -84,6 +87,35 @@ async function proposeHere(view: ApiView, cmds: Command[]): Promise<EventRecord[
       throw new ApiHttpError(503, 'no_leader', e.message, { cause: e, headers: { 'retry-after': '1' } });
     throw e;
   }
+}
+
+type Handler = (req: ApiRequest) => ApiResponse | Promise<ApiResponse>;
+
+/**
+ * A GET of replicated state: with `?consistent=true` it first passes the ReadIndex barrier, so it sees every
+ * write acknowledged before it (on any node); no leader -> 503 with `Retry-After: 1`.
+ */
+function readsReplicated(view: ApiView, handler: Handler): Handler {
+  return async (req) => {
+    const text = req.query.get('consistent');
+    const consistent = parseConsistent(text);
+    if (consistent === undefined)
+      throw new ApiHttpError(
+        400,
+        'invalid_field',
+        `consistent: must be true or false (got ${JSON.stringify(text)})`,
+      );
+    if (consistent) {
+      try {
+        await view.readBarrier();
+      } catch (e: unknown) {
+        if (e instanceof ReadUnavailableError)
+          throw new ApiHttpError(503, 'no_leader', e.message, { cause: e, headers: { 'retry-after': '1' } });
+        throw e;
+      }
+    }
+    return handler(req);
+  };
 }
 
 async function putOverride(view: ApiView, req: ApiRequest): Promise<ApiResponse> {
@@ -255,7 +287,7 @@ export function overwatchRoutes(view: ApiView): Route[] {
     {
       method: 'GET',
       path: '/api/v1/domains',
-      handler: () =>
+      handler: readsReplicated(view, () =>
         ok({
           domains: view.config().domains.map((d) => {
             const entry = view.state.table().domains.get(d.name.toLowerCase());
@@ -271,11 +303,12 @@ export function overwatchRoutes(view: ApiView): Route[] {
             };
           }),
         }),
+      ),
     },
     {
       method: 'GET',
       path: '/api/v1/backends',
-      handler: () =>
+      handler: readsReplicated(view, () =>
         ok({
           backends: view.state.backends().map((b) => {
             const v = view.state.verdict(b);
@@ -295,17 +328,22 @@ export function overwatchRoutes(view: ApiView): Route[] {
             };
           }),
         }),
+      ),
     },
     {
       method: 'GET',
       path: '/api/v1/agents',
       handler: () => ok({ agents: view.agents().map(agentJson) }),
     },
-    { method: 'GET', path: '/api/v1/cluster/status', handler: () => ok(clusterStatus()) },
+    {
+      method: 'GET',
+      path: '/api/v1/cluster/status',
+      handler: readsReplicated(view, () => ok(clusterStatus())),
+    },
     {
       method: 'GET',
       path: '/api/v1/cluster/members',
-      handler: () =>
+      handler: readsReplicated(view, () =>
         ok({
           members: view.cluster.members().map((m) => ({
             id: m.id,
@@ -318,14 +356,15 @@ export function overwatchRoutes(view: ApiView): Route[] {
             gossip_address: m.gossip,
           })),
         }),
+      ),
     },
     {
       method: 'GET',
       path: '/api/v1/cluster/leader',
-      handler: () => {
+      handler: readsReplicated(view, () => {
         const c = view.cluster.status();
         return ok({ leader_id: c.leaderId, leader_address: c.leaderAddress });
-      },
+      }),
     },
     // 200 on the leader or a standalone node, 503 elsewhere: HAProxy `option httpchk` semantics (Oba seed).
     {
@@ -340,7 +379,9 @@ export function overwatchRoutes(view: ApiView): Route[] {
     {
       method: 'GET',
       path: '/api/v1/overrides',
-      handler: () => ok({ overrides: [...view.fsm().overrides.values()].map(overrideJson) }),
+      handler: readsReplicated(view, () =>
+        ok({ overrides: [...view.fsm().overrides.values()].map(overrideJson) }),
+      ),
     },
     { method: 'PUT', path: '/api/v1/overrides/:service/:target', handler: (req) => putOverride(view, req) },
     {
@@ -348,7 +389,7 @@ export function overwatchRoutes(view: ApiView): Route[] {
       path: '/api/v1/overrides/:service/:target',
       handler: (req) => deleteOverride(view, req),
     },
-    { method: 'GET', path: '/api/v1/events', handler: (req) => listEvents(view, req) },
+    { method: 'GET', path: '/api/v1/events', handler: readsReplicated(view, (req) => listEvents(view, req)) },
   ];
 }
 

@@ -16,11 +16,13 @@ import type { SoftState } from '../internal/raft/core/ready.js';
 import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createAdminService } from './admin-service.js';
 import { createAgentRegistry } from './agent-registry.js';
+import { agentRoute } from './agent-route.js';
 import { createAgentService } from './agent-service.js';
 import { overwatchRoutes } from './api-routes.js';
 import { createClusterLog } from './cluster-log.js';
 import { type ClusterRuntime, startClusterRuntime } from './cluster-runtime.js';
 import { type ClusterView, standaloneClusterView } from './cluster-view.js';
+import { clusterReadBarrier, localReadBarrier } from './consistent-read.js';
 import { type DecisionLog, openDecisionLog } from './decision-log.js';
 import { createDecisionLoop } from './decision-loop.js';
 import { answerQuery } from './dns-answer.js';
@@ -54,6 +56,8 @@ export interface OverwatchNode {
 }
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+/** How long a consistent read waits for this node to apply its confirmed read index. */
+const READ_APPLY_TIMEOUT_MS = 5_000;
 
 function accessCheck(config: OverwatchConfig): (addr: string) => boolean {
   const { allowedNetworks, allowLoopback } = config.api;
@@ -121,6 +125,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   const clustered = config.cluster.mode === 'cluster';
   let cluster: ClusterRuntime | undefined;
   let leaderSeen = '';
+  let roleSeen = '';
   const onSoftState = (s: SoftState): void => {
     const leading = s.role === 'leader';
     metrics.clusterIsLeader.set(leading ? 1 : 0);
@@ -128,20 +133,30 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     if (s.leader !== '' && s.leader !== leaderSeen) {
       leaderSeen = s.leader;
       metrics.clusterLeaderChanges.inc();
+      log.info({ leader_id: s.leader }, 'leader elected');
     }
-    log.info(
-      { leader_id: s.leader, role: s.role },
-      leading ? 'this node is now the cluster leader' : 'cluster role changed',
-    );
+    // The seed guide's start-up lines (steps 2 and 3), once per role change.
+    if (s.role !== roleSeen) {
+      roleSeen = s.role;
+      if (leading) log.info({ leader_id: s.leader }, 'this node is now the cluster leader');
+      else if (s.role === 'follower') {
+        log.info({ leader_id: s.leader }, 'this node is now a follower');
+        log.info({ serve_on: 'leader' }, 'DNS queries will be refused (not leader)');
+      } else log.info({ leader_id: s.leader, role: s.role }, 'cluster role changed');
+    }
     // A new leader decides at once, from the state it applied.
     if (leading) loopRef.current?.trigger();
+    // Agents report to the leader only: streams still open here move to the new leader.
+    else agentsRef.current?.reroute();
   };
   const loopRef: { current: { trigger(): void } | undefined } = { current: undefined };
+  const agentsRef: { current: { reroute(): void } | undefined } = { current: undefined };
   let dlog: DecisionLog;
   if (clustered) {
     const clog = createClusterLog({ fsm, log: log.child({ component: 'decisions' }), onApplied });
     dlog = clog;
     const c = config.cluster;
+    log.info({ node_name: opts.nodeName }, 'initializing cluster mode components');
     cluster = await startClusterRuntime({
       nodeId: opts.nodeName,
       dataDir: opts.dataDir,
@@ -164,6 +179,10 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       log: log.child({ component: 'raft' }),
       onSoftState,
     });
+    log.info(
+      { node_id: opts.nodeName, bind_address: c.bindAddress, cluster_id: cluster.clusterId },
+      'Raft node started',
+    );
   } else {
     const storage = await openFileStorage(join(opts.dataDir, 'decisions'));
     for (const w of storage.warnings)
@@ -283,6 +302,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   });
   const clusterView: ClusterView =
     cluster ?? standaloneClusterView(opts.nodeName, ownAddresses, () => dlog.applied());
+  const readBarrier =
+    cluster === undefined ? localReadBarrier : clusterReadBarrier(cluster.raft, READ_APPLY_TIMEOUT_MS);
   const servers = (): TargetStatus[] => monitor.status();
   const apiAddr = hostPort(config.api.address);
   let allow = accessCheck(config);
@@ -307,6 +328,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
           serverStatus: (key) => monitor.get(key),
           startedAt,
           cluster: clusterView,
+          readBarrier,
         }),
       })
     : undefined;
@@ -332,6 +354,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     onGoodbye: (id) => loop.agentGone(id, 'agent said goodbye'),
     onThrottled: () => metrics.agentReports.inc({ result: 'throttled' }),
     onRejected: (code) => metrics.agentRejected.inc({ code }),
+    ...(cluster === undefined ? {} : { route: () => agentRoute(clusterView) }),
     onHelloRejected: (agentId, reason) => {
       // One audit event per agent and reason per 10 minutes: a misconfigured agent retries every few seconds.
       const key = `${agentId}|${reason}`;
@@ -375,9 +398,11 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       rand,
       addresses: ownAddresses,
       cluster: clusterView,
+      readBarrier,
       ...(cluster === undefined ? {} : { membership: cluster.membership }),
     }),
   });
+  agentsRef.current = agentService;
   const listeners = [dns, grpc, api, metricsServer].filter((l) => l !== undefined);
   const started: Array<{ close(): Promise<void> }> = [];
   try {
@@ -398,6 +423,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     },
     'listeners started',
   );
+  log.info({ address: config.dns.listenAddress, cluster_mode: clustered }, 'DNS server initialized');
   monitor.start();
   loop.start();
   // Agent silence is judged on the monotonic clock; a sweep a second keeps stale detection within 1 s.

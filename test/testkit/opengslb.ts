@@ -88,8 +88,9 @@ export interface StartOptions {
   /**
    * `--data-dir` to use and keep: the caller creates it (`createDataDir`) and removes it, so a restart with the
    * same directory continues from the decision log. Default: a fresh directory removed when the process exits.
+   * `null`: no `--data-dir` flag at all (the config or `OPENGSLB_CLUSTER_RAFT_DATA_DIR` names it).
    */
-  dataDir?: string;
+  dataDir?: string | null;
 }
 
 /** A data directory that outlives one process, for restart tests; `remove()` it in `after`. */
@@ -187,8 +188,7 @@ async function startOnce(yaml: string, p: Ports, opts: StartOptions): Promise<Ru
       OPENGSLB_BIN,
       '--config',
       configPath,
-      '--data-dir',
-      opts.dataDir ?? join(dir, 'data'),
+      ...(opts.dataDir === null ? [] : ['--data-dir', opts.dataDir ?? join(dir, 'data')]),
       ...(opts.args ?? []),
     ],
     { env: { PATH: process.env['PATH'], ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
