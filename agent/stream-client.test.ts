@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import pino from 'pino';
 import { createAsyncQueue } from '../internal/async/queue.js';
 import { type ConnectResponse, ConnectResponseSchema } from '../internal/gen/opengslb/v1/agent_pb.js';
-import { type AgentStream, backoffMs, createStreamClient } from './stream-client.js';
+import { type AgentStream, backoffMs, createStreamClient, MAX_IMMEDIATE_REDIRECTS } from './stream-client.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -95,5 +95,35 @@ describe('createStreamClient', () => {
     await client.stop(true);
     assert.deepEqual(opened[2]?.sent, ['hello', 'goodbye']);
     assert.equal(client.reconnects(), 1, 'a redirect is not a failure');
+  });
+
+  it('backs off after a few redirects without a Welcome (nodes disagreeing about the leader)', async () => {
+    const opened: ReturnType<typeof pipe>[] = [];
+    const client = createStreamClient({
+      addresses: ['a:1'],
+      open: (address) => {
+        const p = pipe(address);
+        opened.push(p);
+        return p.stream;
+      },
+      hello: () => ({ case: 'hello', value: { agentId: 'x' } }),
+      log: silent,
+      random: () => 0,
+      baseBackoffMs: 1,
+    });
+    client.start();
+    // a and b each claim the other leads: MAX_IMMEDIATE_REDIRECTS hops are followed at once, the next one
+    // counts as a failed attempt (backoff), and the agent still ends up where the last redirect pointed.
+    for (let hop = 0; hop <= MAX_IMMEDIATE_REDIRECTS; hop++) {
+      await until(`stream ${hop + 1}`, () => opened.length === hop + 1);
+      opened[hop]?.redirect(hop % 2 === 0 ? 'b:1' : 'a:1');
+    }
+    const last = MAX_IMMEDIATE_REDIRECTS + 1;
+    await until('stream after the backoff', () => opened.length === last + 1);
+    assert.equal(client.reconnects(), 1, 'the hop past the limit backed off once');
+    assert.equal(opened[last]?.address, last % 2 === 1 ? 'b:1' : 'a:1', 'follows the last redirect');
+    opened[last]?.welcome();
+    await until('connected', () => client.connected());
+    await client.stop(false);
   });
 });

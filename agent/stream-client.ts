@@ -59,6 +59,9 @@ function failureKind(problem: string): string {
   return problem.replace(/\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\)/g, '(time)');
 }
 
+/** Redirects followed at once before the client backs off (and then follows the last one). */
+export const MAX_IMMEDIATE_REDIRECTS = 3;
+
 export function createStreamClient(opts: StreamClientOptions): StreamClient {
   const base = opts.baseBackoffMs ?? 500;
   const cap = opts.maxBackoffMs ?? 30_000;
@@ -81,6 +84,8 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
     let index = 0;
     let attempt = 0;
     let redirect: string | undefined;
+    /** Redirects followed since the last Welcome. */
+    let redirects = 0;
     while (!stopped) {
       const address = redirect ?? (opts.addresses[index % opts.addresses.length] as string);
       redirect = undefined;
@@ -92,6 +97,7 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
           const m = msg.message;
           if (m.case === 'welcome') {
             attempt = 0;
+            redirects = 0;
             lastProblem = '';
             setConnected(true, address);
             log.info(
@@ -130,7 +136,9 @@ export function createStreamClient(opts: StreamClientOptions): StreamClient {
       setConnected(false, address);
       stream = undefined;
       if (stopped) break;
-      if (redirect !== undefined) continue;
+      // Nodes that disagree about the leader (an election in progress) would bounce the agent between them:
+      // follow a few redirects at once, then back off before following the next.
+      if (redirect !== undefined && ++redirects <= MAX_IMMEDIATE_REDIRECTS) continue;
       reconnectCount++;
       index++;
       const delay = backoffMs(attempt++, base, cap, opts.random());
