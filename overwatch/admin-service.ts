@@ -3,7 +3,9 @@
  * committed; forwarded to the leader in cluster mode), the event stream with a resume cursor, and in cluster
  * mode member removal and leadership transfer (a standalone node answers FAILED_PRECONDITION to those).
  */
+
 import { status } from '@grpc/grpc-js';
+import { parseBackendTarget } from '../internal/config/backend-target.js';
 import type { OverwatchService } from '../internal/gen/opengslb/v1/admin_pb.js';
 import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { bearerToken, tokensEqual } from '../internal/grpc/auth.js';
@@ -90,7 +92,7 @@ const EVENT_STATUS = {
 } as const;
 
 function eventToWire(e: EventRecord) {
-  const target = e.backend === '' ? undefined : parseTargetLoose(e.backend);
+  const target = e.backend === '' ? undefined : parseBackendTarget(e.backend);
   return {
     id: String(e.id),
     time: timestampFromDate(new Date(e.timeMs)),
@@ -101,11 +103,6 @@ function eventToWire(e: EventRecord) {
     source: e.source,
     details: e.details,
   };
-}
-
-function parseTargetLoose(t: string): { address: string; port: number } | undefined {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(t);
-  return m === null ? undefined : { address: m[1] ?? '', port: Number(m[2]) };
 }
 
 function clustered(deps: AdminDeps, what: string): ClusterMembershipOps {

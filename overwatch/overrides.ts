@@ -3,7 +3,12 @@
  * the backend exists, and building the state-machine command. The answer comes once the command is committed
  * (the caller awaits `propose`).
  */
-import { isIP } from 'node:net';
+
+import {
+  type BackendTarget,
+  backendTargetError,
+  parseBackendTarget,
+} from '../internal/config/backend-target.js';
 import { parseDuration } from '../internal/config/duration.js';
 import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { type Backend, formatTarget } from './backends.js';
@@ -31,25 +36,11 @@ export class OverrideInputError extends Error {
   }
 }
 
-/** `10.0.0.1:80` or `[2001:db8::1]:80`. */
-export function parseTarget(target: string): { address: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(target);
-  const address = m?.[1] ?? m?.[2] ?? '';
-  const port = Number(m?.[3]);
-  if (
-    m === null ||
-    isIP(address) === 0 ||
-    (m[1] !== undefined && isIP(address) !== 6) ||
-    port < 1 ||
-    port > 65535
-  ) {
-    throw new OverrideInputError(
-      400,
-      'target',
-      `target must be address:port or [ipv6]:port (got ${JSON.stringify(target)})`,
-    );
-  }
-  return { address, port };
+/** `10.0.0.1:80` or `[2001:db8::1]:80` (parseBackendTarget); throws a 400 OverrideInputError naming `target`. */
+export function parseTarget(target: string): BackendTarget {
+  const t = parseBackendTarget(target);
+  if (t === undefined) throw new OverrideInputError(400, 'target', backendTargetError(target));
+  return t;
 }
 
 export interface OverrideRequest {

@@ -2,8 +2,10 @@
  * `opengslbctl` commands over the admin gRPC service (opengslb.v1.OverwatchService): each calls one method
  * and renders the answer as a table (or JSON with --json). Times are shown as RFC 3339.
  */
+
 import { type DescMessage, type MessageShape, toJson } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { backendTargetError, parseBackendTarget } from '../config/backend-target.js';
 import {
   type ExplainResponse,
   ExplainResponseSchema,
@@ -214,21 +216,14 @@ const ACTIONS: Record<string, OverrideAction> = {
   drain: OverrideAction.DRAIN,
 };
 
-/** `10.0.0.1:80` or `[2001:db8::1]:80` into address and port; undefined when malformed. */
-export function splitTarget(t: string): { address: string; port: number } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(t);
-  return m === null ? undefined : { address: m[1] ?? m[2] ?? '', port: Number(m[3]) };
-}
-
 export async function overrideSet(
   c: AdminClient,
   out: Output,
   call: CallOptions,
   req: { service: string; target: string; action: string; reason: string; ttl: string; user: string },
 ): Promise<void> {
-  const t = splitTarget(req.target);
-  if (t === undefined)
-    throw new Error(`target must be address:port or [ipv6]:port (got ${JSON.stringify(req.target)})`);
+  const t = parseBackendTarget(req.target);
+  if (t === undefined) throw new Error(backendTargetError(req.target));
   const action = ACTIONS[req.action];
   if (action === undefined)
     throw new Error(
@@ -260,9 +255,8 @@ export async function overrideClear(
   call: CallOptions,
   req: { service: string; target: string; user: string },
 ): Promise<void> {
-  const t = splitTarget(req.target);
-  if (t === undefined)
-    throw new Error(`target must be address:port or [ipv6]:port (got ${JSON.stringify(req.target)})`);
+  const t = parseBackendTarget(req.target);
+  if (t === undefined) throw new Error(backendTargetError(req.target));
   await c.clearOverride({ backend: { service: req.service, ...t }, user: req.user }, call);
   out.write(out.json ? '{}' : `override cleared: ${req.service} ${req.target}`);
 }
