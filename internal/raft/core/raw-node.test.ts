@@ -8,6 +8,7 @@ import { ProposalDroppedError, SnapshotOutOfDateError } from './errors.js';
 import { describeEntry } from './message.js';
 import { createRaft } from './raw-node.js';
 import type { RaftCore, Ready } from './ready.js';
+import { MAX_PROPOSAL_BYTES } from './requests.js';
 
 const enc = new TextEncoder();
 
@@ -145,6 +146,20 @@ describe('createRaft', () => {
     await drain(raft, storage);
     assert.equal(storage.snapshot()?.meta.index, 10);
     assert.throws(() => raft.createSnapshot(10, enc.encode('local')), /storage has a snapshot at 10/);
+  });
+
+  it('refuses a proposal larger than one replication call can carry (too-large), then accepts one at the limit', async () => {
+    const storage = createMemoryStorage();
+    const raft = node(storage);
+    raft.bootstrap();
+    await handle(raft, storage);
+    raft.campaign();
+    assert.throws(
+      () => raft.propose(new Uint8Array(MAX_PROPOSAL_BYTES + 1)),
+      (e: unknown) => e instanceof ProposalDroppedError && e.reason === 'too-large',
+    );
+    raft.propose(new Uint8Array(MAX_PROPOSAL_BYTES));
+    assert.equal(raft.status().lastIndex, 3);
   });
 
   it('refuses requests it cannot serve with typed errors', () => {

@@ -34,12 +34,19 @@ function requireAccepting(r: RaftState, L: LeaderRole): void {
   if (blocked !== undefined) throw new ProposalDroppedError(blocked.reason, r.id, blocked.detail);
 }
 
+/**
+ * Largest proposal, in bytes. An AppendEntries call carries at least one whole entry and the gRPC transport
+ * refuses messages over 4 MiB, so an entry near storage's MAX_ENTRY_BYTES could be stored but never
+ * replicated; 1 MiB leaves room for the batch's other entries and framing. Decisions are a few KiB.
+ */
+export const MAX_PROPOSAL_BYTES = Math.min(1024 * 1024, MAX_ENTRY_BYTES);
+
 function checkSize(r: RaftState, data: Uint8Array): void {
-  if (data.byteLength > MAX_ENTRY_BYTES) {
+  if (data.byteLength > MAX_PROPOSAL_BYTES) {
     throw new ProposalDroppedError(
       'too-large',
       r.id,
-      `entry of ${data.byteLength} bytes exceeds the limit of ${MAX_ENTRY_BYTES}`,
+      `entry of ${data.byteLength} bytes exceeds the limit of ${MAX_PROPOSAL_BYTES}`,
     );
   }
 }
