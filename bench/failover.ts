@@ -7,7 +7,7 @@
  *   npm run build && node dist/bench/failover.js [--runs 20] [--timeout 150ms] [--poll 5]
  *
  * `--timeout` sets both cluster.raft.heartbeat_timeout and election_timeout; without it the product defaults
- * apply. Only configuration, signals, DNS and the REST status are used, so the bench does not depend on how the
+ * apply. BENCH_LOG=info (or debug) raises the nodes' log level, which a failed run prints. Only configuration, signals, DNS and the REST status are used, so the bench does not depend on how the
  * timeouts are implemented. Results are recorded in bench/RESULTS.md with the machine and commit.
  */
 import { parseArgs } from 'node:util';
@@ -70,6 +70,11 @@ async function statusOf(n: Node): Promise<StatusJson> {
   return (await n.run.api('/api/v1/cluster/status')).body as StatusJson;
 }
 
+async function membersOf(n: Node): Promise<MemberJson[]> {
+  if (n.run === undefined) throw new Error(`${n.id} is not running`);
+  return ((await n.run.api('/api/v1/cluster/members')).body as { members: MemberJson[] }).members;
+}
+
 /** The leader all running nodes agree on, once each sees `size` voters and has applied what the leader committed. */
 async function settledLeader(nodes: readonly Node[], size: number): Promise<Node | undefined> {
   const live = nodes.filter((n) => n.run !== undefined);
@@ -82,11 +87,7 @@ async function settledLeader(nodes: readonly Node[], size: number): Promise<Node
   if (!st.every((s) => s.last_applied >= lead.commit_index)) return undefined;
   // cluster_size counts learners too, and a promotion is in a node's configuration only once that node has the
   // entry: every node must see `size` voters, or losing the leader can leave the others without a quorum.
-  const views = await Promise.all(
-    live.map(
-      async (n) => ((await n.run?.api('/api/v1/cluster/members'))?.body as { members: MemberJson[] }).members,
-    ),
-  );
+  const views = await Promise.all(live.map(membersOf));
   if (!views.every((ms) => ms.length === size && ms.every((m) => m.is_voter))) return undefined;
   const leader = live.find((n) => n.id === lead.node_id);
   return leader;
