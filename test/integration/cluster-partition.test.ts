@@ -349,6 +349,8 @@ describe('cluster mode: network partitions through fault proxies', () => {
   });
 
   after(async () => {
+    // A failed round may leave a cut in place; heal first so a leader's SIGTERM hand-off can reach a peer.
+    healAll();
     await stopPolling();
     await Promise.all(nodes.map((n) => n.run?.stop()));
     await Promise.all(nodes.map((n) => n.proxy.close()));
