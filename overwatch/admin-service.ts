@@ -1,7 +1,7 @@
 /**
  * opengslb.v1.OverwatchService (admin): status, members, backends, agents, explain, overrides (answered once
- * committed; forwarded to the leader in cluster mode) and the event stream with a resume cursor.
- * TransferLeadership is not served yet and answers UNIMPLEMENTED, never a fake success.
+ * committed; forwarded to the leader in cluster mode), the event stream with a resume cursor, and in cluster
+ * mode member removal and leadership transfer (a standalone node answers FAILED_PRECONDITION to those).
  */
 import { status } from '@grpc/grpc-js';
 import type { OverwatchService } from '../internal/gen/opengslb/v1/admin_pb.js';
@@ -44,6 +44,14 @@ export interface AdminDeps {
   addresses: () => { grpc: string; api: string; dns: string };
   /** Membership and leadership (standalone: a one-member cluster). */
   cluster: ClusterView;
+  /** Cluster mode only: removal and transfer (cluster-membership.ts); they throw GrpcErrors. */
+  membership?: ClusterMembershipOps;
+}
+
+/** The membership operations the admin service calls (see Membership in cluster-membership.ts). */
+export interface ClusterMembershipOps {
+  remove(id: string): Promise<void>;
+  transfer(target: string): Promise<string>;
 }
 
 function overrideCall<T>(f: () => T): T {
@@ -97,8 +105,13 @@ function parseTargetLoose(t: string): { address: string; port: number } | undefi
   return m === null ? undefined : { address: m[1] ?? '', port: Number(m[2]) };
 }
 
-function unimplemented(what: string, issue: string): never {
-  throw new GrpcError(status.UNIMPLEMENTED, `${what} is not available yet; it arrives with ${issue}`);
+function clustered(deps: AdminDeps, what: string): ClusterMembershipOps {
+  if (deps.membership === undefined)
+    throw new GrpcError(
+      status.FAILED_PRECONDITION,
+      `${what}: this node runs standalone (cluster.mode: cluster)`,
+    );
+  return deps.membership;
 }
 
 /** Proposes through this node (a follower forwards to the leader); with no leader, UNAVAILABLE (retry). */
@@ -149,6 +162,7 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
           grpcAddress: m.grpc,
           apiAddress: m.api,
           dnsAddress: m.dns,
+          gossipAddress: m.gossip,
         })),
       };
     },
@@ -290,9 +304,15 @@ export function createAdminService(deps: AdminDeps): ServiceImpl<typeof Overwatc
         yield { event: eventToWire(e) };
       }
     },
-    transferLeadership(_req, ctx) {
+    async transferLeadership(req, ctx) {
       authorize(ctx);
-      return unimplemented('TransferLeadership', 'the cluster issue (#5)');
+      return { newLeaderId: await clustered(deps, 'TransferLeadership').transfer(req.target) };
+    },
+    async removeMember(req, ctx) {
+      authorize(ctx);
+      if (req.nodeId === '') throw new GrpcError(status.INVALID_ARGUMENT, 'node_id: is required');
+      await clustered(deps, 'RemoveMember').remove(req.nodeId);
+      return { leaderId: deps.cluster.status().leaderId };
     },
   };
 }

@@ -307,9 +307,16 @@ export function overwatchRoutes(view: ApiView): Route[] {
       path: '/api/v1/cluster/members',
       handler: () =>
         ok({
-          members: view.cluster
-            .members()
-            .map((m) => ({ id: m.id, address: m.address, state: m.state, is_voter: m.isVoter })),
+          members: view.cluster.members().map((m) => ({
+            id: m.id,
+            address: m.address,
+            state: m.state,
+            is_voter: m.isVoter,
+            grpc_address: m.grpc,
+            api_address: m.api,
+            dns_address: m.dns,
+            gossip_address: m.gossip,
+          })),
         }),
     },
     {

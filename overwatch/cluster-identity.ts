@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { RaftService } from '../internal/gen/opengslb/v1/raft_pb.js';
 import { createClient } from '../internal/grpc/client.js';
+import type { ChannelSetup } from '../internal/grpc/credentials.js';
 import type { MemberAddressBook } from './cluster-runtime.js';
 
 /** What {@link clusterIdentity} needs of the runtime's options. */
@@ -18,6 +18,8 @@ export interface IdentityOptions {
   advertise: MemberAddressBook;
   bootstrap: boolean;
   join: readonly string[];
+  /** Channel setup of Raft clients (mutual TLS when cluster.raft.tls is set). */
+  raftClient: ChannelSetup;
   log: Logger;
 }
 
@@ -32,7 +34,7 @@ async function joinCluster(o: IdentityOptions): Promise<string> {
   let last: unknown;
   for (;;) {
     for (const target of o.join) {
-      const client = createClient(RaftService, target, credentials.createInsecure());
+      const client = createClient(RaftService, target, o.raftClient.credentials, o.raftClient.options);
       try {
         const resp = await client.join(
           { nodeId: o.nodeId, clusterId: '', addresses: o.advertise },
@@ -42,15 +44,28 @@ async function joinCluster(o: IdentityOptions): Promise<string> {
         return resp.clusterId;
       } catch (e: unknown) {
         last = e;
-        o.log.warn({ err: e, target }, 'join attempt failed; trying the next member');
+        // With mutual TLS a refused certificate surfaces as a dropped connection: say what to check.
+        o.log.warn(
+          {
+            err: e,
+            target,
+            ...(o.raftClient.tls
+              ? { hint: 'cluster.raft.tls: this certificate must be signed by the CA the members trust' }
+              : {}),
+          },
+          'join attempt failed; trying the next member',
+        );
       } finally {
         client.$close();
       }
     }
     if (performance.now() > deadline)
-      throw new Error(`cluster: could not join via ${o.join.join(', ')} within ${JOIN_DEADLINE_MS} ms`, {
-        cause: last,
-      });
+      throw new Error(
+        `cluster: could not join via ${o.join.join(', ')} within ${JOIN_DEADLINE_MS} ms${o.raftClient.tls ? " (mutual TLS: check that cluster.raft.tls cert_file is signed by the members' ca_file)" : ''}`,
+        {
+          cause: last,
+        },
+      );
     await pause(250);
   }
 }

@@ -34,6 +34,10 @@ export interface ClusterLog extends DecisionLog {
    * the leader applied it at (rejecting with NotLeaderError when there is no reachable leader).
    */
   attach(raft: RaftNode, forward?: (command: Uint8Array) => Promise<number>): void;
+  /** The FSM's state as of the last applied entry (RaftNodeOptions.snapshots.capture). */
+  snapshot(): Uint8Array;
+  /** Replaces the FSM with a snapshot's state at `index` (RaftNodeOptions.restore). */
+  restore(state: Uint8Array, index: number): void;
   /** Leader only: proposes one encoded Command; resolves with its index once applied here (Forward's server side). */
   proposeEncoded(command: Uint8Array): Promise<number>;
 }
@@ -117,6 +121,21 @@ export function createClusterLog(opts: {
         }
       }
       opts.onApplied?.(events);
+    },
+    snapshot: () => fsm.snapshot(),
+    restore(state, index) {
+      fsm.restore(state);
+      applied = index;
+      // Events of entries inside the snapshot are gone; a forwarded write waiting for one answers without them.
+      recent.clear();
+      for (const w of appliedWaiters) {
+        if (w.index <= applied) {
+          appliedWaiters.delete(w);
+          w.resolve();
+        }
+      }
+      log.info({ index }, 'state machine restored from a Raft snapshot');
+      opts.onApplied?.([]);
     },
     attach(r, fwd) {
       raft = r;

@@ -1,33 +1,39 @@
 /**
  * Cluster mode's Raft shell around the decision log: cluster identity (`<dataDir>/cluster-id`), the Raft
- * storage (`<dataDir>/raft`), the RaftService listener on cluster.bind_address, joining through any member,
- * and the leader's promotion of caught-up learners to voters.
+ * storage (`<dataDir>/raft`), the RaftService listener on cluster.bind_address (mutual TLS when
+ * cluster.raft.tls is set), membership operations (./cluster-membership.ts), forwarding a follower's writes
+ * over one cached leader channel (./cluster-peers.ts), and the leader's promotion of caught-up learners.
  */
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { credentials, status as grpcStatus, ServerCredentials } from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { parseHostPort } from '../internal/config/checks.js';
-import { type JoinRequest, RaftService } from '../internal/gen/opengslb/v1/raft_pb.js';
-import { createClient } from '../internal/grpc/client.js';
+import { RaftService } from '../internal/gen/opengslb/v1/raft_pb.js';
 import { GrpcError } from '../internal/grpc/grpc-error.js';
 import { createGrpcServer } from '../internal/grpc/server.js';
 import { addService } from '../internal/grpc/service.js';
-import { decodeConfChange } from '../internal/raft/core/conf-change.js';
+import { decodeConfChange, isMember } from '../internal/raft/core/conf-change.js';
 import type { SoftState } from '../internal/raft/core/ready.js';
 import { type RaftNode, startRaftNode } from '../internal/raft/node.js';
 import { raftServiceImpl } from '../internal/raft/raft-service.js';
 import { decodeMemberAddresses, encodeMemberAddresses } from '../internal/raft/raft-wire.js';
+import { resolveSnapshotPolicy } from '../internal/raft/snapshot-policy.js';
 import type { Entry } from '../internal/raft/storage.js';
 import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createGrpcTransport } from '../internal/raft/transport-grpc.js';
 import { clusterIdentity } from './cluster-identity.js';
 import { type ClusterLog, NotLeaderError } from './cluster-log.js';
+import { bestVoter, createMembership, type Membership } from './cluster-membership.js';
+import { createLeaderClients } from './cluster-peers.js';
+import { type RaftTlsFiles, raftCredentials } from './cluster-tls.js';
 import type { ClusterMemberView, ClusterStatusView, ClusterView } from './cluster-view.js';
 
 /** Addresses a member advertises (carried in its add-learner conf entry). */
 export interface MemberAddressBook {
   raft: string;
+  /** Gossip address ('' when gossip is not configured). */
+  gossip: string;
   grpc: string;
   api: string;
   dns: string;
@@ -43,6 +49,14 @@ export interface ClusterRuntimeOptions {
   bootstrap: boolean;
   join: readonly string[];
   heartbeatTimeoutMs: number;
+  /** cluster.raft.tls: all three set = mutual TLS on the Raft port and for every Raft client; all empty = plaintext. */
+  tls: RaftTlsFiles;
+  /** cluster.raft.snapshot_threshold: applied entries between snapshots (also the trailing entries kept). */
+  snapshotThreshold: number;
+  /** cluster.raft.snapshot_interval: a snapshot is also taken this long after the last if anything was applied. */
+  snapshotIntervalMs: number;
+  /** A candidate's election lasts [E, 2E) with E = this, in ms (cluster.raft.election_timeout). */
+  electionTimeoutMs: number;
   clog: ClusterLog;
   log: Logger;
   onSoftState(s: SoftState): void;
@@ -53,6 +67,10 @@ export interface ClusterRuntime extends ClusterView {
   raft: RaftNode;
   clusterId: string;
   isLeader(): boolean;
+  /** Removal and leadership transfer (admin RemoveMember, TransferLeadership). */
+  membership: Pick<Membership, 'remove' | 'transfer'>;
+  /** Index of the latest Raft snapshot on disk (0 none): opengslb_cluster_snapshot_index. */
+  snapshotIndex(): number;
   /**
    * On the leader: transfers leadership to the most up-to-date other voter and waits (at most two election
    * timeouts) until another node leads, so shutting down leaves no election-timeout gap. Elsewhere a no-op.
@@ -65,8 +83,6 @@ export interface ClusterRuntime extends ClusterView {
 const CALL_TIMEOUT_MS = 5_000;
 const PROMOTE_EVERY_MS = 100;
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 function hostPortOf(address: string): { host: string; port: number } {
   const hp = parseHostPort(address);
   if (hp === undefined) throw new Error(`cluster: invalid Raft address ${JSON.stringify(address)}`); // validated at load
@@ -76,11 +92,13 @@ function hostPortOf(address: string): { host: string; port: number } {
 /** Opens storage, establishes identity, binds the RaftService and starts the Raft node. */
 export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<ClusterRuntime> {
   const { log, nodeId, clog } = o;
+  // Before anything is opened: an unusable certificate fails start-up with the file named.
+  const creds = raftCredentials(o.tls);
   const storage = await openFileStorage(join(o.dataDir, 'raft'));
   const hasState = storage.lastIndex() > 0 || storage.snapshot() !== undefined;
   let clusterId: string;
   try {
-    clusterId = await clusterIdentity(o, hasState);
+    clusterId = await clusterIdentity({ ...o, raftClient: creds.client }, hasState);
   } catch (e: unknown) {
     await storage.close();
     throw e;
@@ -88,49 +106,37 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
   const book = new Map<string, MemberAddressBook>([[nodeId, o.advertise]]);
   const hinted = new Map<string, string>();
   const target: { node: RaftNode | undefined } = { node: undefined };
-  /** handOff's waits for a role change (notified from the node's soft-state callback). */
+  /** Waits for a role change (transfers), notified from the node's soft-state callback. */
   const softWaiters = new Set<(s: SoftState) => void>();
 
-  const handleJoin = async (req: JoinRequest): Promise<{ leaderId: string; clusterId: string }> => {
-    const node = target.node;
-    if (node === undefined)
-      throw new GrpcError(grpcStatus.UNAVAILABLE, 'cluster: Raft node not started yet; retry');
-    const st = node.status();
-    if (st.role !== 'leader') {
-      const leaderAddr = st.leader === '' ? undefined : addressOf(st.leader);
-      if (leaderAddr === undefined)
-        throw new GrpcError(grpcStatus.UNAVAILABLE, 'cluster: no leader known yet; retry');
-      const client = createClient(RaftService, leaderAddr, credentials.createInsecure());
-      try {
-        return await client.join({ ...req, clusterId }, { timeoutMs: CALL_TIMEOUT_MS });
-      } finally {
-        client.$close();
-      }
-    }
-    const already = st.conf.voters.includes(req.nodeId) || st.conf.learners.includes(req.nodeId);
-    if (!already) {
-      const a = req.addresses;
-      const context = encodeMemberAddresses({
-        raft: a?.raft ?? '',
-        grpc: a?.grpc ?? '',
-        api: a?.api ?? '',
-        dns: a?.dns ?? '',
-      });
-      const deadline = performance.now() + CALL_TIMEOUT_MS;
-      // A pending conf change (another join, a promotion) drops this one: retry until it commits.
-      for (;;) {
-        try {
-          await node.proposeConfChange({ type: 'add-learner', node: req.nodeId, context });
-          break;
-        } catch (e: unknown) {
-          if (performance.now() > deadline) throw e;
-          await pause(50);
-        }
-      }
-      log.info({ peer: req.nodeId, raft: a?.raft }, 'added joining node as a learner');
-    }
-    return { leaderId: nodeId, clusterId };
+  const leaderClients = createLeaderClients(creds.client);
+  const waitSoftState = (pred: (s: SoftState) => boolean, ms: number): Promise<boolean> => {
+    const now = target.node?.status();
+    if (now !== undefined && pred({ role: now.role, leader: now.leader })) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        softWaiters.delete(check);
+        resolve(ok);
+      };
+      const check = (s: SoftState): void => {
+        if (pred(s)) done(true);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      softWaiters.add(check);
+    });
   };
+  const membership = createMembership({
+    nodeId,
+    clusterId,
+    node: () => target.node,
+    leaderClients,
+    raftAddressOf: (id) => addressOf(id),
+    grpcAddressOf: (id) => book.get(id)?.grpc,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    waitSoftState,
+    log,
+  });
 
   // The leader's side of a follower's forwarded write: propose, answer once applied here.
   const handleForward = async (command: Uint8Array): Promise<{ index: bigint }> => {
@@ -150,7 +156,11 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
 
   const impl = raftServiceImpl((m) => target.node?.step(m), clusterId, {
     log,
-    handlers: { forward: (req) => handleForward(req.command) },
+    handlers: {
+      forward: (req) => handleForward(req.command),
+      // The forwarded form of `opengslbctl members remove`.
+      leave: (req) => membership.remove(req.nodeId),
+    },
     onPeerAddress: (id, address) => {
       hinted.set(id, address);
       target.node?.hintPeer(id, address);
@@ -165,14 +175,14 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
           grpcStatus.FAILED_PRECONDITION,
           `cluster id ${JSON.stringify(req.clusterId)} does not match this node's cluster ${JSON.stringify(clusterId)}`,
         );
-      return handleJoin(req);
+      return membership.join(req);
     },
   };
   const bind = hostPortOf(o.bindAddress);
   const server = createGrpcServer({
     host: bind.host,
     port: bind.port,
-    credentials: ServerCredentials.createInsecure(),
+    credentials: creds.server,
     log,
   });
   addService(server.server, RaftService, service, { log });
@@ -191,6 +201,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
         if (a.ok)
           book.set(cc.value.node, {
             raft: a.value.raft,
+            gossip: a.value.gossip,
             grpc: a.value.grpc,
             api: a.value.api,
             dns: a.value.dns,
@@ -205,12 +216,31 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     clusterId,
     storage,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    electionTimeoutMs: o.electionTimeoutMs,
     rand: { int: (n) => randomInt(n) },
     log,
     bootstrap: o.bootstrap,
+    // The first node's addresses ride in the bootstrap conf entry, as a joining node's do in add-learner.
+    bootstrapContext: encodeMemberAddresses(o.advertise),
+    snapshots: {
+      policy: resolveSnapshotPolicy({
+        thresholdEntries: o.snapshotThreshold,
+        intervalMs: o.snapshotIntervalMs,
+      }),
+      capture: () => clog.snapshot(),
+    },
+    restore: (state, meta, members) => {
+      // Members are the configuration's at meta.index; this node's own addresses are what it advertises now.
+      book.clear();
+      for (const [id, a] of members)
+        book.set(id, { raft: a.raft, gossip: a.gossip, grpc: a.grpc, api: a.api, dns: a.dns });
+      book.set(nodeId, o.advertise);
+      clog.restore(state, meta.index);
+    },
     transport: (reports) =>
       createGrpcTransport({
-        credentials: credentials.createInsecure(),
+        // No server-name override is ever set for Raft, so the setup's channel options are empty.
+        credentials: creds.client.credentials,
         heartbeatIntervalMs: o.heartbeatTimeoutMs / 10,
         advertiseAddress: o.advertise.raft,
         reports,
@@ -228,9 +258,10 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     const st = node.status();
     const leaderAddr = st.leader === '' || st.leader === nodeId ? undefined : addressOf(st.leader);
     if (leaderAddr === undefined) throw new NotLeaderError('');
-    const client = createClient(RaftService, leaderAddr, credentials.createInsecure());
     try {
-      const resp = await client.forward({ clusterId, command }, { timeoutMs: CALL_TIMEOUT_MS });
+      const resp = await leaderClients
+        .get(leaderAddr)
+        .forward({ clusterId, command }, { timeoutMs: CALL_TIMEOUT_MS });
       return Number(resp.index);
     } catch (e: unknown) {
       if (
@@ -239,15 +270,22 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
       )
         throw new NotLeaderError('');
       throw e;
-    } finally {
-      client.$close();
     }
   });
 
   // The leader promotes a learner once it has the whole committed log (its match reached the commit index).
   let promoting = false;
+  /** Whether this node was seen in the configuration, so a removal is logged once (a joiner is not in it yet). */
+  let wasMember = false;
   const promoter = setInterval(() => {
     const st = node.status();
+    const member = isMember(st.conf, nodeId);
+    if (wasMember && !member)
+      log.warn(
+        { node: nodeId },
+        'this node was removed from the cluster configuration: it no longer votes or campaigns; stop it (to rejoin, wipe its data dir and start it with --join)',
+      );
+    wasMember = member;
     if (promoting || st.role !== 'leader' || st.progress === undefined) return;
     const ready = st.conf.learners.find((l) => (st.progress?.[l]?.match ?? 0) >= st.commit);
     if (ready === undefined) return;
@@ -299,6 +337,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
         address: addressOf(id) ?? '',
         state: !voter ? 'NonVoter' : id === st.leader ? 'Leader' : 'Follower',
         isVoter: voter,
+        gossip: a?.gossip ?? '',
         grpc: a?.grpc ?? '',
         api: a?.api ?? '',
         dns: a?.dns ?? '',
@@ -310,49 +349,23 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     raft: node,
     clusterId,
     isLeader: () => node.status().role === 'leader',
+    membership,
+    snapshotIndex: () => storage.snapshot()?.meta.index ?? 0,
     async handOff() {
       const st = node.status();
-      if (st.role !== 'leader') return;
-      const others = st.conf.voters.filter((v) => v !== nodeId);
-      let best: string | undefined;
-      let bestMatch = -1;
-      for (const v of others) {
-        const m = st.progress?.[v]?.match ?? 0;
-        if (m > bestMatch) {
-          best = v;
-          bestMatch = m;
-        }
-      }
-      if (best === undefined) return; // a single voter has no one to hand off to
+      if (st.role !== 'leader' || bestVoter(st, nodeId) === undefined) return; // a single voter keeps leading
       try {
-        node.transferLeadership(best);
+        const leader = await membership.transfer('');
+        log.info({ leader }, 'leadership handed off before shutdown');
       } catch (e: unknown) {
-        log.warn({ err: e, peer: best }, 'leadership transfer refused; shutting down without it');
-        return;
+        log.warn({ err: e }, 'leadership hand-off failed; shutting down without it');
       }
-      log.info({ peer: best, match: bestMatch }, 'transferring leadership before shutdown');
-      // The election timeout T is heartbeatTimeoutMs (RaftNodeOptions); a transfer that has not finished
-      // within 2 T has failed (the core aborts it after one election timeout).
-      const waitMs = 2 * o.heartbeatTimeoutMs;
-      const handed = await new Promise<boolean>((resolve) => {
-        const done = (ok: boolean): void => {
-          clearTimeout(timer);
-          softWaiters.delete(check);
-          resolve(ok);
-        };
-        const check = (s: SoftState): void => {
-          if (s.role !== 'leader' && s.leader !== '' && s.leader !== nodeId) done(true);
-        };
-        const timer = setTimeout(() => done(false), waitMs);
-        softWaiters.add(check);
-      });
-      if (handed) log.info({ leader: node.status().leader }, 'leadership handed off');
-      else log.warn({ peer: best, waited_ms: waitMs }, 'leadership transfer did not finish in time');
     },
     status,
     members,
     async close() {
       clearInterval(promoter);
+      leaderClients.close();
       await node.stop();
       await server.close(0);
       await storage.close();

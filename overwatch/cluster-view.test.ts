@@ -25,7 +25,16 @@ describe('standalone cluster view', () => {
     applied = 4;
     assert.equal(v.status().lastApplied, 4);
     assert.deepEqual(v.members(), [
-      { id: 'ow-1', address: '', state: 'Leader', isVoter: true, grpc: 'g:1', api: 'a:2', dns: 'd:3' },
+      {
+        id: 'ow-1',
+        address: '',
+        state: 'Leader',
+        isVoter: true,
+        gossip: '',
+        grpc: 'g:1',
+        api: 'a:2',
+        dns: 'd:3',
+      },
     ]);
   });
 });

@@ -24,6 +24,8 @@ export interface ClusterMemberView {
   address: string;
   state: 'Leader' | 'Follower' | 'Candidate' | 'NonVoter';
   isVoter: boolean;
+  /** Gossip address ('' when gossip is not configured). */
+  gossip: string;
   grpc: string;
   api: string;
   dns: string;
@@ -54,6 +56,6 @@ export function standaloneClusterView(
       commitIndex: applied(),
       lastApplied: applied(),
     }),
-    members: () => [{ id: nodeId, address: '', state: 'Leader', isVoter: true, ...addresses() }],
+    members: () => [{ id: nodeId, address: '', state: 'Leader', isVoter: true, gossip: '', ...addresses() }],
   };
 }

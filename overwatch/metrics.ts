@@ -58,6 +58,8 @@ export interface OverwatchMetrics {
   clusterTerm: Gauge;
   clusterCommitIndex: Gauge;
   clusterAppliedIndex: Gauge;
+  clusterSnapshotIndex: Gauge;
+  clusterLastContact: Gauge;
 }
 
 export function createOverwatchMetrics(registry: Registry, version: string): OverwatchMetrics {
@@ -220,6 +222,16 @@ export function createOverwatchMetrics(registry: Registry, version: string): Ove
     clusterAppliedIndex: new Gauge({
       name: 'opengslb_cluster_applied_index',
       help: 'Highest log index applied to the state machine.',
+      registers: [registry],
+    }),
+    clusterSnapshotIndex: new Gauge({
+      name: 'opengslb_cluster_snapshot_index',
+      help: 'Last log index covered by the latest Raft snapshot (0: none yet; standalone: 0).',
+      registers: [registry],
+    }),
+    clusterLastContact: new Gauge({
+      name: 'opengslb_cluster_last_contact_seconds',
+      help: 'Seconds since this node last heard from the leader, or since start if never (0 on the leader and standalone).',
       registers: [registry],
     }),
     clusterLeaderChanges: new Counter({

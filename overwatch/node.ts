@@ -24,6 +24,7 @@ import { type ClusterView, standaloneClusterView } from './cluster-view.js';
 import { type DecisionLog, openDecisionLog } from './decision-log.js';
 import { createDecisionLoop } from './decision-loop.js';
 import { answerQuery } from './dns-answer.js';
+import { mayAnswer } from './dns-gate.js';
 import { createEventHub } from './event-hub.js';
 import { command, createFsm, type EventRecord, idKey } from './fsm.js';
 import { createNodeGrpc } from './grpc-server.js';
@@ -147,6 +148,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       bindAddress: c.bindAddress,
       advertise: {
         raft: c.advertiseAddress === '' ? c.bindAddress : c.advertiseAddress,
+        gossip: c.gossip.bindAddress,
         grpc: config.grpc.address,
         api: config.api.address,
         dns: config.dns.listenAddress,
@@ -154,6 +156,10 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       bootstrap: c.bootstrap,
       join: c.join,
       heartbeatTimeoutMs: c.raft.heartbeatTimeoutMs,
+      tls: c.raft.tls,
+      snapshotThreshold: c.raft.snapshotThreshold,
+      snapshotIntervalMs: c.raft.snapshotIntervalMs,
+      electionTimeoutMs: c.raft.electionTimeoutMs,
       clog,
       log: log.child({ component: 'raft' }),
       onSoftState,
@@ -252,8 +258,9 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     maxUdpSize: config.dns.maxUdpSize,
     handler: (query) => {
       const started = performance.now();
-      // Cluster mode: only the leader answers, so every answer reflects committed decisions (Oba seed, step 4).
-      if (!leading()) {
+      // Cluster mode: the leader answers while it holds its lease, so every answer reflects committed decisions
+      // (Oba seed, step 4) and a paused or deposed leader stops at once; with serve_on: any, fresh followers too.
+      if (cluster !== undefined && !mayAnswer(cluster.raft, config.dns, started)) {
         metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: 'REFUSED' });
         metrics.dnsRefused.inc();
         return { rcode: 'REFUSED', answers: [], authoritative: false };
@@ -368,6 +375,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       rand,
       addresses: ownAddresses,
       cluster: clusterView,
+      ...(cluster === undefined ? {} : { membership: cluster.membership }),
     }),
   });
   const listeners = [dns, grpc, api, metricsServer].filter((l) => l !== undefined);
@@ -400,6 +408,11 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       metrics.clusterTerm.set(st.term);
       metrics.clusterCommitIndex.set(st.commitIndex);
       metrics.clusterAppliedIndex.set(st.lastApplied);
+      metrics.clusterSnapshotIndex.set(cluster.snapshotIndex());
+      // hashicorp/raft's LastContact: 0 on the leader, time since the leader was last heard from elsewhere
+      // (since start if never, so a node that never found a leader still trips a staleness alert).
+      const contact = cluster.raft.lastContact() ?? startedMs;
+      metrics.clusterLastContact.set(st.isLeader ? 0 : (performance.now() - contact) / 1000);
     }
     const ow = config.cluster.overwatch;
     const r = agents.sweep(performance.now(), ow.staleThresholdMs, ow.removeAfterMs);

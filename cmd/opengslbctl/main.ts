@@ -14,6 +14,10 @@ const USAGE = `Usage: opengslbctl [options] COMMAND
 Commands (admin gRPC, --address):
   status                       this node's mode, role, leader and version
   members                      cluster members and their addresses
+  members remove NODE          remove NODE from the cluster configuration (any member forwards to the
+                               leader; the leader itself hands leadership over first)
+  transfer-leader [NODE]       ask the leader (--address must point at it) to hand leadership to NODE,
+                               or to the most up-to-date voter; waits until the new leader leads
   backends [SERVICE]           every backend with its status and the reason
   agents                       connected agents and their predictive signals
   explain NAME [--client IP] [--qtype A|AAAA]
@@ -96,7 +100,16 @@ async function main(): Promise<void> {
     return void out.write(out.json ? JSON.stringify(body, null, 2) : renderBody(rest, body));
   }
 
-  const known = ['status', 'members', 'backends', 'agents', 'explain', 'events', 'override'];
+  const known = [
+    'status',
+    'members',
+    'backends',
+    'agents',
+    'explain',
+    'events',
+    'override',
+    'transfer-leader',
+  ];
   if (command === undefined || !known.includes(command)) {
     fail(
       2,
@@ -107,7 +120,17 @@ async function main(): Promise<void> {
   if (command === 'override' && overrideArity[args[0] ?? ''] !== args.length) {
     fail(2, 'usage: opengslbctl override set SERVICE TARGET ACTION | clear SERVICE TARGET | list');
   }
-  const maxArgs = command === 'explain' ? 1 : command === 'backends' ? 1 : command === 'override' ? 4 : 0;
+  if (command === 'members' && args.length > 0 && (args[0] !== 'remove' || args.length !== 2)) {
+    fail(2, 'usage: opengslbctl members [remove NODE]');
+  }
+  const maxArgs =
+    command === 'explain' || command === 'backends' || command === 'transfer-leader'
+      ? 1
+      : command === 'override'
+        ? 4
+        : command === 'members'
+          ? 2
+          : 0;
   if (args.length > maxArgs || (command === 'explain' && args.length !== 1)) {
     fail(
       2,
@@ -144,7 +167,10 @@ async function main(): Promise<void> {
       case 'status':
         return await admin.status(client, out, call);
       case 'members':
+        if (args[0] === 'remove') return await admin.removeMember(client, out, call, args[1] ?? '');
         return await admin.members(client, out, call);
+      case 'transfer-leader':
+        return await admin.transferLeader(client, out, call, args[0] ?? '');
       case 'backends':
         return await admin.backends(client, out, call, args[0] ?? '');
       case 'agents':

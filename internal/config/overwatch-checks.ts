@@ -54,6 +54,15 @@ export function crossCheckOverwatch(c: OverwatchConfig): Problem[] {
       message: `must be at least cluster.raft.heartbeat_timeout (${raft.electionTimeoutMs}ms < ${raft.heartbeatTimeoutMs}ms)`,
     });
   }
+  // Raft TLS is mutual or absent: a server that does not verify clients would let any peer vote.
+  const tls = raft.tls;
+  const tlsSet = [tls.certFile, tls.keyFile, tls.caFile].filter((f) => f !== '').length;
+  if (tlsSet !== 0 && tlsSet !== 3) {
+    problems.push({
+      path: ['cluster', 'raft', 'tls'],
+      message: `cert_file, key_file and ca_file must be set together for mutual TLS between peers (${tlsSet} of 3 set)`,
+    });
+  }
   const gossip = c.cluster.gossip;
   if (gossip.probeTimeoutMs >= gossip.probeIntervalMs) {
     problems.push({

@@ -143,12 +143,12 @@ export const overwatchSchema = obj(
           max: 4096,
         }),
         serve_on: str({
-          doc: 'Which nodes answer DNS in cluster mode.',
+          doc: 'Which nodes answer DNS in cluster mode: `leader` (while it holds its lease; others REFUSED) or `any` (followers too, within `max_stale`).',
           enum: ['leader', 'any'] as const,
           default: 'leader',
         }),
         max_stale: duration({
-          doc: 'With `serve_on: any`: how long a follower may answer after last hearing from the leader.',
+          doc: 'With `serve_on: any`: how long a follower may answer after last hearing from the leader; then REFUSED.',
           default: 5 * S,
           minMs: 0,
         }),
@@ -252,29 +252,31 @@ export const overwatchSchema = obj(
               default: '/var/lib/opengslb/raft',
             }),
             heartbeat_timeout: duration({
-              doc: 'Follower timeout before a pre-vote (randomized in [T, 2T)); leader heartbeats every T/10.',
+              doc: 'Follower timeout T before a pre-vote (randomized in [T, 2T)); the leader heartbeats every T/10 and answers DNS on a lease of 0.75 T.',
               default: 1 * S,
               minMs: 5,
             }),
             election_timeout: duration({
-              doc: "How long a candidate's election lasts; at least `heartbeat_timeout`.",
+              doc: "How long a candidate's election lasts (randomized in [E, 2E)); at least `heartbeat_timeout`.",
               default: 1 * S,
               minMs: 5,
             }),
             snapshot_interval: duration({
-              doc: 'Time between snapshot checks.',
+              doc: 'Cluster mode: a Raft snapshot is also taken when this long has passed since the last one and at least one entry was applied since (an idle cluster takes none).',
               default: 120 * S,
               minMs: 1000,
             }),
             snapshot_threshold: int({
-              doc: 'Log entries since the last snapshot that trigger a new one.',
+              doc: 'Applied log entries since the last snapshot that trigger a new one; the log is then compacted, keeping this many trailing entries for followers slightly behind (further behind: InstallSnapshot). Standalone: entries between decision-log snapshots.',
               default: 8192,
               min: 16,
               max: 10_000_000,
             }),
             tls: obj(
               { cert_file: pemFile('certificate'), key_file: pemFile('private key'), ca_file: pemFile('CA') },
-              { doc: 'Mutual TLS between Raft peers.' },
+              {
+                doc: 'Mutual TLS between Raft peers: all three set or none. Each node presents `cert_file` (needs both serverAuth and clientAuth usage when it has an extended key usage) and accepts only peers whose certificate `ca_file` signed.',
+              },
             ),
           },
           { doc: 'Raft consensus.' },

@@ -123,6 +123,17 @@ domains:
       'c.yaml:11:51: cluster.raft.election_timeout: must be at least cluster.raft.heartbeat_timeout (1000ms < 2000ms)',
     ]);
   });
+
+  it('requires cluster.raft.tls cert_file, key_file and ca_file together (mutual TLS or none)', () => {
+    const errors = errorsOf(
+      `${minimal}\ncluster:\n  raft:\n    tls: {cert_file: /p/peer.pem, key_file: /p/peer.key}\n`,
+    );
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(
+      errors[0] ?? '',
+      /cluster\.raft\.tls: cert_file, key_file and ca_file must be set together for mutual TLS between peers \(2 of 3 set\)$/,
+    );
+  });
 });
 
 describe('environment and flags', () => {

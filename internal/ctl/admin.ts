@@ -10,11 +10,14 @@ import {
   GetClusterStatusResponseSchema,
   ListAgentsResponseSchema,
   ListBackendsResponseSchema,
+  type ListMembersResponse,
   ListMembersResponseSchema,
   ListOverridesResponseSchema,
   OverrideAction,
   type OverwatchService,
+  RemoveMemberResponseSchema,
   SetOverrideResponseSchema,
+  TransferLeadershipResponseSchema,
   WatchEventsResponseSchema,
 } from '../gen/opengslb/v1/admin_pb.js';
 import { BackendStatus, PredictiveState, Signal } from '../gen/opengslb/v1/types_pb.js';
@@ -65,14 +68,54 @@ export async function status(c: AdminClient, out: Output, call: CallOptions): Pr
   );
 }
 
+/** The members table: identity, role and every service address ('-' when a member did not advertise one). */
+export function renderMembers(r: ListMembersResponse): string {
+  const or = (a: string) => (a === '' ? '-' : a);
+  return renderTable(
+    ['id', 'state', 'voter', 'raft', 'gossip', 'grpc', 'api', 'dns'],
+    r.members.map((m) => [
+      m.id,
+      m.state,
+      m.isVoter,
+      or(m.address),
+      or(m.gossipAddress),
+      or(m.grpcAddress),
+      or(m.apiAddress),
+      or(m.dnsAddress),
+    ]),
+  );
+}
+
 export async function members(c: AdminClient, out: Output, call: CallOptions): Promise<void> {
   const r = await c.listMembers({}, call);
-  emit(out, ListMembersResponseSchema, r, () =>
-    renderTable(
-      ['id', 'state', 'voter', 'raft', 'grpc', 'api', 'dns'],
-      r.members.map((m) => [m.id, m.state, m.isVoter, m.address, m.grpcAddress, m.apiAddress, m.dnsAddress]),
-    ),
+  emit(out, ListMembersResponseSchema, r, () => renderMembers(r));
+}
+
+/** `members remove N`: any node forwards to the leader; answers once the removal is applied there. */
+export async function removeMember(
+  c: AdminClient,
+  out: Output,
+  call: CallOptions,
+  id: string,
+): Promise<void> {
+  const r = await c.removeMember({ nodeId: id }, call);
+  emit(
+    out,
+    RemoveMemberResponseSchema,
+    r,
+    () => `removed ${id} from the cluster; leader: ${r.leaderId || '-'}`,
   );
+}
+
+/** `transfer-leader [NODE]`: must reach the leader; an empty target lets it pick the most up-to-date voter. */
+export async function transferLeader(
+  c: AdminClient,
+  out: Output,
+  call: CallOptions,
+  target: string,
+): Promise<void> {
+  const r = await c.transferLeadership({ target }, call);
+  emit(out, TransferLeadershipResponseSchema, r, () => `leader is now ${r.newLeaderId}`);
 }
 
 export async function backends(

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import type { DescMessage } from '@bufbuild/protobuf';
-import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, createFileRegistry, toBinary } from '@bufbuild/protobuf';
 import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
-import { Client, credentials, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { file_grpc_health_v1_health, Health } from '../gen/grpc/health/v1/health_pb.js';
 import { ServerReflection as ReflectionV1 } from '../gen/grpc/reflection/v1/reflection_pb.js';
 import { ServerReflection as ReflectionV1alpha } from '../gen/grpc/reflection/v1alpha/reflection_pb.js';
@@ -16,6 +15,7 @@ import type { ReflectionAnswer, ReflectionQuery } from './reflection.js';
 import { addReflection, createReflectionIndex } from './reflection.js';
 import type { Loopback } from './testkit/loopback.js';
 import { startLoopback, within } from './testkit/loopback.js';
+import { dependencyOrder, descriptorsOf, invokeDynamic } from './testkit/reflection-client.js';
 
 const FILES = [file_opengslb_v1_agent, file_opengslb_v1_admin, file_grpc_health_v1_health];
 const SERVICES = [AgentService.typeName, OverwatchService.typeName, Health.typeName];
@@ -40,35 +40,6 @@ function reflectionSession(lb: Loopback, version: 'v1' | 'v1alpha'): Ask {
     assert.equal(next.value.originalRequest?.messageRequest.case, query.case, 'original request echoed');
     return next.value.messageResponse as ReflectionAnswer;
   };
-}
-
-function descriptors(answer: ReflectionAnswer): FileDescriptorProto[] {
-  assert.equal(answer.case, 'fileDescriptorResponse', `answer: ${JSON.stringify(answer)}`);
-  return answer.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b));
-}
-
-/** Invokes a unary method with schemas taken from reflection, not from generated code. */
-function callDynamic(
-  address: string,
-  path: string,
-  input: DescMessage,
-  output: DescMessage,
-  request: Record<string, unknown>,
-) {
-  const client = new Client(address, credentials.createInsecure());
-  return new Promise<unknown>((resolve, reject) => {
-    client.makeUnaryRequest(
-      path,
-      (m: Record<string, unknown>) => Buffer.from(toBinary(input, create(input, m))),
-      (b: Buffer) => fromBinary(output, b),
-      request,
-      (e, r) => {
-        client.close();
-        if (e) reject(e);
-        else resolve(r);
-      },
-    );
-  });
 }
 
 for (const version of ['v1', 'v1alpha'] as const) {
@@ -96,7 +67,7 @@ for (const version of ['v1', 'v1alpha'] as const) {
 
       const collected = new Map<string, FileDescriptorProto>();
       for (const name of names) {
-        const files = descriptors(await ask({ case: 'fileContainingSymbol', value: name }));
+        const files = descriptorsOf(await ask({ case: 'fileContainingSymbol', value: name }));
         const first = files[0];
         assert.ok(first !== undefined);
         const pkg = first.package === '' ? '' : `${first.package}.`;
@@ -112,7 +83,7 @@ for (const version of ['v1', 'v1alpha'] as const) {
         for (const f of [...collected.values()]) {
           for (const dep of f.dependency) {
             if (collected.has(dep)) continue;
-            for (const d of descriptors(await ask({ case: 'fileByFilename', value: dep })))
+            for (const d of descriptorsOf(await ask({ case: 'fileByFilename', value: dep })))
               collected.set(d.name, d);
             open = true;
           }
@@ -122,17 +93,10 @@ for (const version of ['v1', 'v1alpha'] as const) {
       assert.ok(collected.has('opengslb/v1/types.proto'), 'transitive imports are served');
 
       // A FileDescriptorSet must list imports before their importers.
-      const ordered: FileDescriptorProto[] = [];
-      const place = (f: FileDescriptorProto): void => {
-        if (ordered.includes(f)) return;
-        for (const dep of f.dependency) {
-          const d = collected.get(dep);
-          assert.ok(d !== undefined, `${f.name} imports ${dep}, which reflection served`);
-          place(d);
-        }
-        ordered.push(f);
-      };
-      collected.forEach(place);
+      for (const f of collected.values())
+        for (const dep of f.dependency)
+          assert.ok(collected.has(dep), `${f.name} imports ${dep}, which reflection served`);
+      const ordered = dependencyOrder(collected);
       const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
       for (const name of names) {
         const service = registry.getService(name);
@@ -145,12 +109,10 @@ for (const version of ['v1', 'v1alpha'] as const) {
 
       const check = registry.getService('grpc.health.v1.Health')?.methods.find((m) => m.name === 'Check');
       assert.ok(check !== undefined);
-      const answer = (await callDynamic(address, '/grpc.health.v1.Health/Check', check.input, check.output, {
-        service: '',
-      })) as { status: number };
+      const answer = await invokeDynamic(address, registry, 'grpc.health.v1.Health/Check', { service: '' });
       const statusField = check.output.fields.find((f) => f.name === 'status');
       assert.equal(statusField?.fieldKind, 'enum');
-      assert.equal(statusField.enum.value[answer.status]?.name, 'SERVING');
+      assert.deepEqual(answer, { status: 'SERVING' });
     });
 
     it('resolves every kind of symbol to its file', async (t) => {
@@ -166,7 +128,7 @@ for (const version of ['v1', 'v1alpha'] as const) {
         ['google.protobuf.Duration', 'google/protobuf/duration.proto'],
       ];
       for (const [symbol, file] of cases) {
-        const files = descriptors(await ask({ case: 'fileContainingSymbol', value: symbol }));
+        const files = descriptorsOf(await ask({ case: 'fileContainingSymbol', value: symbol }));
         assert.equal(files[0]?.name, file, `file of ${symbol}`);
         assert.equal(
           new Set(files.map((f) => f.name)).size,
@@ -174,7 +136,7 @@ for (const version of ['v1', 'v1alpha'] as const) {
           `no duplicate files for ${symbol}`,
         );
       }
-      const agent = descriptors(await ask({ case: 'fileByFilename', value: 'opengslb/v1/agent.proto' }));
+      const agent = descriptorsOf(await ask({ case: 'fileByFilename', value: 'opengslb/v1/agent.proto' }));
       assert.deepEqual(
         agent.map((f) => f.name),
         ['opengslb/v1/agent.proto', 'google/protobuf/duration.proto', 'opengslb/v1/types.proto'],
@@ -256,7 +218,7 @@ describe('createReflectionIndex', () => {
       case: 'fileByFilename',
       value: 'grpc/health/v1/health.proto',
     });
-    const first = descriptors(got)[0];
+    const first = descriptorsOf(got)[0];
     assert.ok(first !== undefined);
     assert.deepEqual(
       toBinary(FileDescriptorProtoSchema, first),

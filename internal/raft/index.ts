@@ -1,6 +1,7 @@
 export { CompactedError, CorruptionError, InvariantError, LockedError, UnavailableError } from './errors.js';
+export { createLeaderLease, type LeaderLease, type RaftTiming, raftTiming } from './lease.js';
 export type { RaftNode, RaftNodeOptions } from './node.js';
-export { ELECTION_TICKS, HEARTBEAT_TICKS, RaftStoppedError, startRaftNode } from './node.js';
+export { RaftStoppedError, startRaftNode } from './node.js';
 export type { RaftServiceHandlers, RaftServiceOptions } from './raft-service.js';
 export { DEFAULT_MAX_SNAPSHOT_BYTES, raftServiceImpl } from './raft-service.js';
 export { decodeMemberAddresses, encodeMemberAddresses, SNAPSHOT_CHUNK_BYTES } from './raft-wire.js';

@@ -4,9 +4,12 @@ import { status } from '@grpc/grpc-js';
 import { RaftService } from '../gen/opengslb/v1/raft_pb.js';
 import { GrpcError } from '../grpc/grpc-error.js';
 import { clientFor } from '../grpc/testkit/loopback.js';
+import { encodeConfState } from './core/conf-change.js';
 import { ProposalDroppedError } from './core/errors.js';
+import type { Message } from './core/message.js';
 import { RaftStoppedError, startRaftNode } from './node.js';
 import { encodeMemberAddresses } from './raft-wire.js';
+import { encodeSnapshotData } from './snapshot-data.js';
 import { createMemoryStorage } from './storage-memory.js';
 import {
   type Member,
@@ -173,8 +176,9 @@ describe('raft node requests', () => {
     removePeer: () => {},
     close: async () => {},
   });
-  const start = () =>
+  const start = (bootstrap = false) =>
     startRaftNode({
+      bootstrap,
       id: 'solo',
       clusterId: TEST_CLUSTER,
       storage: createMemoryStorage(),
@@ -195,10 +199,146 @@ describe('raft node requests', () => {
     });
   });
 
+  it('a single voter holds the lease while it leads; readIndex() callers are unaffected', async (t) => {
+    const node = start(true);
+    t.after(() => node.stop());
+    assert.equal(node.hasLease(performance.now()), false, 'no lease as a follower');
+    await waitFor('solo to lead with a lease', CONVERGE_MS, () =>
+      node.hasLease(performance.now()) ? true : undefined,
+    );
+    assert.equal(node.status().role, 'leader');
+    assert.ok((await node.readIndex()) >= 1, 'a read alongside the lease reads is answered');
+    // Every tick renews it: it holds at each of 20 samples a tick apart (none can slip between renewals).
+    for (let i = 0; i < 20; i++) {
+      assert.equal(node.hasLease(performance.now()), true, `sample ${i}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(node.lastContact(), undefined, 'a leader records no contact with a leader');
+  });
+
   it('rejects requests after stop with RaftStoppedError', async () => {
     const node = start();
     await node.stop();
     await assert.rejects(node.propose(new Uint8Array([1])), RaftStoppedError);
     await assert.rejects(node.readIndex(), RaftStoppedError);
+  });
+});
+
+describe('raft node leader lease', () => {
+  const HB_MS = 100;
+  /**
+   * Peers b and c scripted in the transport: while `acking`, they grant every (pre-)vote and acknowledge
+   * appends and heartbeats (echoing read contexts), one macrotask later, as a network would.
+   */
+  async function scripted(t: import('node:test').TestContext) {
+    const storage = createMemoryStorage();
+    const conf = encodeConfState({ voters: ['a', 'b', 'c'], learners: [] });
+    await storage.installSnapshot({
+      meta: { index: 1, term: 1, conf },
+      data: encodeSnapshotData({ members: new Map(), state: new Uint8Array(0) }),
+    });
+    const peer = { acking: true };
+    const reply = (m: Message): Message | undefined => {
+      const base = { from: m.to, to: m.from, clusterId: TEST_CLUSTER, term: m.term };
+      switch (m.type) {
+        case 'pre-vote':
+          return { ...base, type: 'pre-vote-resp' };
+        case 'vote':
+          return { ...base, type: 'vote-resp' };
+        case 'append':
+          return { ...base, type: 'append-resp', index: (m.index ?? 0) + (m.entries?.length ?? 0) };
+        case 'heartbeat':
+          return { ...base, type: 'heartbeat-resp', ...(m.context ? { context: m.context } : {}) };
+        default:
+          return undefined;
+      }
+    };
+    const holder: { node?: ReturnType<typeof startRaftNode> } = {};
+    const node = startRaftNode({
+      id: 'a',
+      clusterId: TEST_CLUSTER,
+      storage,
+      transport: (): Transport => ({
+        send(msgs) {
+          if (!peer.acking) return;
+          for (const m of msgs) {
+            const r = reply(m);
+            if (r !== undefined) setImmediate(() => holder.node?.step(r));
+          }
+        },
+        setPeer: () => {},
+        removePeer: () => {},
+        close: async () => {},
+      }),
+      heartbeatTimeoutMs: HB_MS,
+      rand: { int: () => 0 },
+      log: testLogger(),
+      apply: () => {},
+    });
+    holder.node = node;
+    t.after(() => node.stop());
+    return { node, peer };
+  }
+
+  it('holds the lease while a quorum acknowledges and loses it within 0.75 T once acks stop', async (t) => {
+    const { node, peer } = await scripted(t);
+    await waitFor('a to lead with a lease', CONVERGE_MS, () =>
+      node.hasLease(performance.now()) ? true : undefined,
+    );
+    peer.acking = false;
+    const cut = performance.now();
+    const lost = await waitFor('the lease to expire', CONVERGE_MS, () =>
+      node.hasLease(performance.now()) ? undefined : performance.now(),
+    );
+    const role = node.status().role;
+    t.diagnostic(`lease lost ${Math.round(lost - cut)} ms after the last ack; role then: ${role}`);
+    // The last confirmed read was issued before the cut, so the lease ends within leaseMs of it; polling
+    // (timers of >= 1 ms) adds a little. Check-quorum steps down only after a whole T: the lease goes first.
+    assert.ok(lost - cut <= 0.75 * HB_MS + 20, `lease held ${lost - cut} ms after acks stopped`);
+    assert.equal(role, 'leader', 'the lease expired before check-quorum deposed the leader');
+  });
+
+  it('drops the lease when a transfer starts and records no lease on a follower', async (t) => {
+    const { node } = await scripted(t);
+    await waitFor('a to lead with a lease', CONVERGE_MS, () =>
+      node.hasLease(performance.now()) ? true : undefined,
+    );
+    node.transferLeadership('b');
+    assert.equal(node.status().transferee, 'b');
+    assert.equal(node.hasLease(performance.now()), false, 'no lease once the transfer started');
+  });
+
+  it('records the last contact from the leader on a follower', async (t) => {
+    const storage = createMemoryStorage();
+    const conf = encodeConfState({ voters: ['a', 'b'], learners: [] });
+    await storage.installSnapshot({
+      meta: { index: 1, term: 1, conf },
+      data: encodeSnapshotData({ members: new Map(), state: new Uint8Array(0) }),
+    });
+    const node = startRaftNode({
+      id: 'a',
+      clusterId: TEST_CLUSTER,
+      storage,
+      transport: (): Transport => ({
+        send: () => {},
+        setPeer: () => {},
+        removePeer: () => {},
+        close: async () => {},
+      }),
+      heartbeatTimeoutMs: 10_000,
+      rand: { int: () => 0 },
+      log: testLogger(),
+      apply: () => {},
+    });
+    t.after(() => node.stop());
+    assert.equal(node.lastContact(), undefined);
+    const before = performance.now();
+    node.step({ type: 'heartbeat', from: 'b', to: 'a', clusterId: TEST_CLUSTER, term: 2, commit: 1 });
+    const at = node.lastContact();
+    assert.ok(at !== undefined && at >= before, `lastContact ${at} after ${before}`);
+    // A stale term's heartbeat is not from the current leader.
+    node.step({ type: 'heartbeat', from: 'c', to: 'a', clusterId: TEST_CLUSTER, term: 1, commit: 1 });
+    assert.equal(node.lastContact(), at);
+    assert.equal(node.hasLease(performance.now()), false);
   });
 });

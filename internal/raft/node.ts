@@ -6,21 +6,20 @@
  * entries in order, advance.
  */
 import type { Logger } from 'pino';
+import type { MemberAddresses } from '../gen/opengslb/v1/raft_pb.js';
 import { type ConfChange, decodeConfChange } from './core/conf-change.js';
 import type { NodeId, Rand } from './core/config.js';
 import type { Message } from './core/message.js';
 import type { ReadState } from './core/raft.js';
 import { createRaft } from './core/raw-node.js';
 import type { Ready, SoftState, Status } from './core/ready.js';
+import { createLeaderLease, raftTiming } from './lease.js';
 import { createProposalTracker } from './proposal-tracker.js';
 import { decodeMemberAddresses } from './raft-wire.js';
-import type { Entry, Snapshot, Storage } from './storage.js';
+import type { SnapshotPolicy } from './snapshot-policy.js';
+import { createSnapshotter } from './snapshotter.js';
+import type { Entry, SnapshotMeta, Storage } from './storage.js';
 import type { Transport, TransportFactory } from './transport.js';
-
-/** Election timeout in ticks; one tick = heartbeatTimeoutMs / ELECTION_TICKS. */
-export const ELECTION_TICKS = 10;
-/** A leader heartbeats every tick: ten heartbeats per election timeout tolerate several lost ones. */
-export const HEARTBEAT_TICKS = 1;
 
 /** Options of {@link startRaftNode}. */
 export interface RaftNodeOptions {
@@ -31,11 +30,17 @@ export interface RaftNodeOptions {
   /** Creates the transport; the node owns it and closes it on stop(). */
   transport: TransportFactory;
   /**
-   * A follower that hears no leader for a random time in [T, 2T) with T = this campaigns, in ms. One tick is
-   * T / 10 and the leader heartbeats every tick. Smaller = faster failover, more spurious elections on a slow
-   * network. Must be >= 10.
+   * A follower that hears no leader for a random time in [T, 2T) with T = this starts a pre-vote, in ms
+   * (hashicorp/raft's HeartbeatTimeout). One tick is T / 10 and the leader heartbeats every tick; the leader
+   * lease lasts 0.75 T (lease.ts). Smaller = faster failover, more spurious elections on a slow network.
+   * Must be >= 5.
    */
   heartbeatTimeoutMs: number;
+  /**
+   * How long a (pre-)candidate's election lasts before it starts over, randomized in [E, 2E), in ms
+   * (hashicorp/raft's ElectionTimeout). Must be >= heartbeatTimeoutMs. Default heartbeatTimeoutMs.
+   */
+  electionTimeoutMs?: number;
   rand: Rand;
   /** Component logger (the node adds `node`). */
   log: Logger;
@@ -44,8 +49,22 @@ export interface RaftNodeOptions {
    * snapshot on). Called for normal entries with data and for conf entries; a leader's empty no-op is skipped.
    */
   apply(entry: Entry): void | Promise<void>;
-  /** Replaces the state machine with a snapshot received from the leader. */
-  restore?(snapshot: Snapshot): void | Promise<void>;
+  /**
+   * Replaces the state machine with a snapshot: storage's at start (before any entry after it is applied) and
+   * a leader's (InstallSnapshot). `state` is what `snapshots.capture` returned on the node that took it;
+   * `members` the addresses of the members at `meta.index` (compaction dropped the conf entries that had them).
+   */
+  restore?(
+    state: Uint8Array,
+    meta: SnapshotMeta,
+    members: ReadonlyMap<NodeId, MemberAddresses>,
+  ): void | Promise<void>;
+  /**
+   * Local snapshots and log compaction (snapshot-policy.ts); without it the log grows forever. `capture`
+   * returns the state machine's state after the last entry `apply` was given; it is called synchronously
+   * between Readies, so that state is exactly the one at the applied index.
+   */
+  snapshots?: { policy: SnapshotPolicy; capture(): Uint8Array };
   /** Leader or role changed. */
   onSoftState?(s: SoftState): void;
   /** A linearizable read point was confirmed (also resolves readIndex()). */
@@ -54,6 +73,8 @@ export interface RaftNodeOptions {
   onFatal?(err: unknown): void;
   /** Start a new single-voter cluster when the storage is empty. */
   bootstrap?: boolean;
+  /** Context of the bootstrap conf entry (this node's member addresses), so every member learns them. */
+  bootstrapContext?: Uint8Array;
   /** Raft addresses of peers known before any conf entry names them (the bootstrap node's, usually). */
   peers?: Record<NodeId, string>;
   /** How long readIndex() waits for its read point, in ms. Default 2 x heartbeatTimeoutMs. */
@@ -78,6 +99,17 @@ export interface RaftNode {
   /** Hands a message from a peer to the core (the RaftService calls this). Ignored once stopped. */
   step(m: Message): void;
   status(): Status;
+  /**
+   * Whether this node leads and holds the leader lease at monotonic time `now` (performance.now()): no other
+   * leader can have been elected yet (lease.ts). False while a leadership transfer runs. One comparison: cheap
+   * enough to ask per DNS query.
+   */
+  hasLease(now: number): boolean;
+  /**
+   * Monotonic time (performance.now()) at which a message from the current leader last arrived here, or
+   * undefined if none has since start. Not updated on the leader itself.
+   */
+  lastContact(): number | undefined;
   /** Stops ticking, lets the current Ready finish, closes the transport and rejects pending requests. */
   stop(): Promise<void>;
 }
@@ -95,24 +127,34 @@ export class RaftStoppedError extends Error {
 /** Creates the core from `opts.storage`, starts the tick timer and returns the running node. */
 export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   const { id, storage } = opts;
-  if (!Number.isFinite(opts.heartbeatTimeoutMs) || opts.heartbeatTimeoutMs < ELECTION_TICKS)
-    throw new RangeError(`raft: heartbeatTimeoutMs ${opts.heartbeatTimeoutMs} must be >= ${ELECTION_TICKS}`);
-  const tickMs = opts.heartbeatTimeoutMs / ELECTION_TICKS;
+  const timing = raftTiming(opts.heartbeatTimeoutMs, opts.electionTimeoutMs);
   const log = opts.log.child({ node: id });
   const core = createRaft({
     id,
     clusterId: opts.clusterId,
-    electionTicks: ELECTION_TICKS,
-    heartbeatTicks: HEARTBEAT_TICKS,
+    electionTicks: timing.electionTicks,
+    heartbeatTicks: timing.heartbeatTicks,
+    candidateTicks: timing.candidateTicks,
     storage,
     rand: opts.rand,
     logger: log,
   });
   if (opts.bootstrap === true && storage.lastIndex() === 0 && storage.snapshot() === undefined) {
-    core.bootstrap();
+    core.bootstrap(opts.bootstrapContext);
   }
+  const snaps = createSnapshotter({
+    core,
+    storage,
+    log,
+    now: () => performance.now(),
+    ...(opts.snapshots === undefined ? {} : { local: opts.snapshots }),
+  });
   let stopped = false;
   let running: Promise<void> | undefined;
+  const lease = createLeaderLease(id, timing.leaseMs);
+  let contact: number | undefined;
+  /** The role as of the last Ready handled; a lease confirmed in a Ready that also deposed us must not count. */
+  let leading = false;
   const tracker = createProposalTracker({
     id,
     readTimeoutMs: opts.readTimeoutMs ?? 2 * opts.heartbeatTimeoutMs,
@@ -136,17 +178,26 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     transport.setPeer(peer, address);
   };
   for (const [peer, address] of Object.entries(opts.peers ?? {})) if (peer !== id) setPeer(peer, address);
+  /** Storage's snapshot, restored into the state machine by the first loop before anything is applied. */
+  const stored = storage.snapshot();
+  let startup = stored === undefined ? undefined : { meta: stored.meta, ...snaps.open(stored) };
+  if (startup !== undefined) learnMembers(startup.members);
   // Addresses of members added since the last snapshot live in their conf entries' context.
   if (storage.lastIndex() >= storage.firstIndex()) {
-    for (const e of storage.entries(storage.firstIndex(), storage.lastIndex() + 1)) learnPeer(e);
+    for (const e of storage.entries(storage.firstIndex(), storage.lastIndex() + 1)) learnPeer(e, true);
   }
 
-  /** Keeps the transport's address book in step with conf entries (on append and again on apply). */
-  function learnPeer(e: Entry): void {
+  /**
+   * Keeps the transport's address book in step with conf entries (on append and again on apply). A removed
+   * peer is dropped only once its removal is applied: the leader must still deliver the removing entry to it
+   * (Raft thesis §4.2.2), or it would never learn it left and keep campaigning.
+   */
+  function learnPeer(e: Entry, applied: boolean): void {
     if (e.kind !== 'conf') return;
     const cc = decodeConfChange(e.data);
     if (!cc.ok || cc.value.node === id) return;
     if (cc.value.type === 'remove') {
+      if (!applied) return;
       known.delete(cc.value.node);
       transport.removePeer(cc.value.node);
       return;
@@ -157,28 +208,46 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     else log.warn({ index: e.index, peer: cc.value.node }, 'conf entry without a usable Raft address');
   }
 
+  /** Feeds a snapshot's address book to the transport. */
+  function learnMembers(members: ReadonlyMap<NodeId, MemberAddresses>): void {
+    for (const [peer, a] of members) if (peer !== id && a.raft !== '') setPeer(peer, a.raft);
+  }
+
   /** One Ready in contract order (core/ready.ts). */
   async function handle(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) {
       log.info({ leader: rd.softState.leader, role: rd.softState.role }, 'raft soft state changed');
+      // A new term's leadership starts without a lease: it is earned by the first confirmed lease read.
+      lease.revoke();
+      leading = rd.softState.role === 'leader';
+      // A leader's freshness is its lease; contact from an earlier leader must not vouch for it later.
+      if (leading) contact = undefined;
       opts.onSoftState?.(rd.softState);
     }
     if (rd.snapshot !== undefined) {
       await storage.installSnapshot(rd.snapshot);
-      await opts.restore?.(rd.snapshot);
+      const d = snaps.open(rd.snapshot);
+      learnMembers(d.members);
+      log.info(
+        { index: rd.snapshot.meta.index, bytes: rd.snapshot.data.byteLength },
+        'restoring a leader snapshot',
+      );
+      await opts.restore?.(d.state, rd.snapshot.meta, d.members);
       tracker.applied(rd.snapshot.meta.index, undefined);
     }
     if (rd.entries.length > 0) storage.append(rd.entries);
     if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
     if (rd.mustSync) await storage.sync();
-    for (const e of rd.entries) learnPeer(e);
+    for (const e of rd.entries) learnPeer(e, false);
     transport.send(rd.messages);
     for (const e of rd.committed) {
-      learnPeer(e);
+      learnPeer(e, true);
+      snaps.noteApplied(e);
       if (e.kind === 'conf' || e.data.byteLength > 0) await opts.apply(e);
       tracker.applied(e.index, e.term);
     }
     for (const rs of rd.readStates) {
+      if (lease.confirm(rs.context)) continue;
       opts.onReadState?.(rs);
       tracker.readState(rs);
     }
@@ -186,11 +255,20 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
 
   async function loop(): Promise<void> {
     try {
+      if (startup !== undefined) {
+        const s = startup;
+        startup = undefined;
+        log.info({ index: s.meta.index }, 'restoring the stored snapshot');
+        await opts.restore?.(s.state, s.meta, s.members);
+      }
       while (!stopped && core.hasReady()) {
         const rd = core.ready();
         await handle(rd);
         core.advance(rd);
+        await snaps.maybeSnapshot();
       }
+      // Also when idle, so snapshot_interval works on a node that applied its last entry a while ago.
+      if (!stopped) await snaps.maybeSnapshot();
     } catch (e: unknown) {
       // Storage failures cannot be retried (a failed fsync may have lost pages) and a state machine that
       // failed midway is in an unknown state: stop rather than reply on state we may not have.
@@ -214,9 +292,22 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   // setInterval runs on libuv's monotonic clock, so wall-clock steps do not shorten or stretch timeouts.
   const timer = setInterval(() => {
     core.tick();
+    renewLease();
     kick();
-  }, tickMs);
+  }, timing.tickMs);
   kick();
+
+  /** On the leader (not transferring): one lease read per tick, its context naming the issue time. */
+  function renewLease(): void {
+    const st = core.status();
+    if (st.role !== 'leader' || (st.transferee ?? '') !== '') return;
+    try {
+      core.readIndex(lease.issue(performance.now()));
+    } catch (e: unknown) {
+      // Only a non-leader refuses reads, and this one leads: a refusal here is a bug worth a line.
+      log.warn({ err: e }, 'lease read refused');
+    }
+  }
 
   /** Runs a core request that may throw ProposalDroppedError, as a rejection. */
   function request(fn: () => void): Promise<number> {
@@ -251,6 +342,8 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     transferLeadership(to) {
       if (stopped) throw new RaftStoppedError(id);
       core.transferLeadership(to);
+      // The transferee campaigns at once, overriding the followers' lease side: ours ends now.
+      if (core.status().transferee === to) lease.revoke();
       kick();
     },
     hintPeer(peer, address) {
@@ -261,9 +354,16 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     step(m) {
       if (stopped) return;
       core.step(m);
+      if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
+        // The core accepted it as its leader's iff it now follows the sender (a stale term is answered only).
+        const st = core.status();
+        if (st.role === 'follower' && st.leader === m.from) contact = performance.now();
+      }
       kick();
     },
     status: () => core.status(),
+    hasLease: (now) => leading && lease.holds(now),
+    lastContact: () => contact,
     async stop() {
       if (!stopped) {
         stopped = true;

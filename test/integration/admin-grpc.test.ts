@@ -1,7 +1,7 @@
 /**
  * The admin and agent gRPC services of the real binary, called directly: api.admin_token guards the admin
  * service (opengslbctl without a token fails UNAUTHENTICATED, with --token it works, every method checks it);
- * a method whose feature has not landed answers UNIMPLEMENTED naming the issue, never a fake success; and a
+ * cluster-only methods (TransferLeadership, RemoveMember) answer FAILED_PRECONDITION on a standalone node; and a
  * raw agent stream that reports every ~10 ms is throttled to min_report_interval. Addresses 127.0.28.x.
  */
 import assert from 'node:assert/strict';
@@ -110,18 +110,20 @@ describe('admin and agent gRPC services', () => {
     });
   });
 
-  it('TransferLeadership, not available on a standalone node yet, is UNIMPLEMENTED naming the issue', async () => {
+  it('TransferLeadership and RemoveMember on a standalone node are FAILED_PRECONDITION, never a fake success', async () => {
     assert.ok(admin);
     const client = admin;
-    await assert.rejects(
+    for (const call of [
       () => client.transferLeadership({}, authorized),
-      (e: unknown) => {
+      () => client.removeMember({ nodeId: 'x' }, authorized),
+    ]) {
+      await assert.rejects(call, (e: unknown) => {
         assert.ok(e instanceof GrpcError, `a GrpcError, got ${String(e)}`);
-        assert.equal(e.code, status.UNIMPLEMENTED, e.toString());
-        assert.match(e.message, /cluster issue \(#5\)/);
+        assert.equal(e.code, status.FAILED_PRECONDITION, e.toString());
+        assert.match(e.message, /standalone/);
         return true;
-      },
-    );
+      });
+    }
   });
 
   it(`a raw agent reporting every ~10 ms gets one ack per ${MIN_REPORT_MS}ms; the rest are counted as throttled`, async (t) => {

@@ -26,6 +26,7 @@ import {
 } from '../testkit/observe-decisions.js';
 import { answerData, type RunningOpengslb, rcodeOf, startOpengslb } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
+import { overrideRefusals } from './override-refusals.js';
 
 const NAME = 'app.example.com';
 const V6_NAME = 'v6.example.com';
@@ -224,92 +225,7 @@ describe('operator overrides', () => {
   });
 
   describe('refusals name what is wrong', () => {
-    const cases: Array<{
-      name: string;
-      send: (r: RunningOpengslb) => Promise<{ status: number; body: unknown }>;
-      status: number;
-      message: RegExp;
-    }> = [
-      {
-        name: 'DELETE of an absent override is 404',
-        send: (r) => deleteOverride(r, NAME, target(S1), AUTH),
-        status: 404,
-        message: /no override for 127\.0\.45\.2:\d+ in service "app\.example\.com"/,
-      },
-      {
-        name: 'an unknown backend is 404 naming it',
-        send: (r) => putOverride(r, NAME, target('127.0.45.99'), { action: 'drain' }, AUTH),
-        status: 404,
-        message: /no backend 127\.0\.45\.99:\d+ in service "app\.example\.com"/,
-      },
-      {
-        name: 'a backend of another service is 404 naming the service',
-        send: (r) => putOverride(r, 'other.example.com', target(S1), { action: 'drain' }, AUTH),
-        status: 404,
-        message: /no backend 127\.0\.45\.2:\d+ in service "other\.example\.com"/,
-      },
-      {
-        name: 'an unknown action is 400 naming the field',
-        send: (r) => putOverride(r, NAME, target(S1), { action: 'explode' }, AUTH),
-        status: 400,
-        message: /^action must be one of force_healthy, force_unhealthy, drain \(got "explode"\)/,
-      },
-      {
-        name: 'a numeric ttl is 400 naming the field',
-        send: (r) => putOverride(r, NAME, target(S1), { action: 'drain', ttl: 5 }, AUTH),
-        status: 400,
-        message: /^ttl: must be a string \(got 5\)/,
-      },
-      {
-        name: 'an unparsable ttl is 400 naming the field',
-        send: (r) => putOverride(r, NAME, target(S1), { action: 'drain', ttl: 'forever' }, AUTH),
-        status: 400,
-        message: /^ttl must be a positive duration/,
-      },
-      {
-        name: 'an unknown field is 400 naming it',
-        send: (r) => putOverride(r, NAME, target(S1), { action: 'drain', colour: 'red' }, AUTH),
-        status: 400,
-        message: /^colour: unknown field/,
-      },
-      {
-        name: 'a missing action is 400 naming the field',
-        send: (r) => putOverride(r, NAME, target(S1), { reason: 'why not' }, AUTH),
-        status: 400,
-        message: /^action: is required/,
-      },
-      {
-        name: 'a malformed target is 400',
-        send: (r) => putOverride(r, NAME, 'not-a-target', { action: 'drain' }, AUTH),
-        status: 400,
-        message: /^target must be address:port or \[ipv6\]:port \(got "not-a-target"\)/,
-      },
-      {
-        name: 'a body that is not application/json is 415',
-        send: (r) =>
-          putOverride(r, NAME, target(S1), 'action=drain', { ...AUTH, 'content-type': 'text/plain' }),
-        status: 415,
-        message: /must be application\/json, got content-type "text\/plain"/,
-      },
-      {
-        name: 'PUT without Authorization is 401',
-        send: (r) => putOverride(r, NAME, target(S1), { action: 'drain' }),
-        status: 401,
-        message: /Authorization: Bearer <api\.admin_token>/,
-      },
-      {
-        name: 'PUT with a wrong token is 401',
-        send: (r) => putOverride(r, NAME, target(S1), { action: 'drain' }, { authorization: 'Bearer nope' }),
-        status: 401,
-        message: /Authorization: Bearer/,
-      },
-      {
-        name: 'DELETE without Authorization is 401',
-        send: (r) => deleteOverride(r, NAME, target(S1)),
-        status: 401,
-        message: /Authorization: Bearer/,
-      },
-    ];
+    const cases = overrideRefusals({ name: NAME, backend: S1, target, auth: AUTH });
     for (const c of cases) {
       it(c.name, async () => {
         const r = ow();

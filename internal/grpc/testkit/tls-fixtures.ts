@@ -13,8 +13,14 @@ export interface TlsFixtures {
   /** Client certificate (extendedKeyUsage clientAuth) signed by `caCert`. */
   clientCert: string;
   clientKey: string;
-  /** A second CA that signed nothing here: trusting only it must fail. */
+  /** A second CA: trusting only it must fail. It signed only `otherPeerCert`. */
   otherCaCert: string;
+  /** Raft peer certificate (serverAuth and clientAuth, 127.0.0.1 and localhost) signed by `caCert`. */
+  peerCert: string;
+  peerKey: string;
+  /** The same kind of peer certificate signed by `otherCaCert`: a peer of no cluster trusting `caCert`. */
+  otherPeerCert: string;
+  otherPeerKey: string;
   /** Removes the directory. */
   remove(): void;
 }
@@ -61,7 +67,7 @@ export function createTlsFixtures(): TlsFixtures {
       'keyUsage=critical,keyCertSign,cRLSign',
     );
   };
-  const issue = (name: string, cn: string, extensions: string): void => {
+  const issue = (name: string, cn: string, extensions: string, ca = 'ca'): void => {
     newKey(`${name}.key`);
     openssl('req', '-new', '-key', path(`${name}.key`), '-out', path(`${name}.csr`), '-subj', `/CN=${cn}`);
     writeFileSync(path(`${name}.ext`), extensions);
@@ -71,9 +77,9 @@ export function createTlsFixtures(): TlsFixtures {
       '-in',
       path(`${name}.csr`),
       '-CA',
-      path('ca.pem'),
+      path(`${ca}.pem`),
       '-CAkey',
-      path('ca.key'),
+      path(`${ca}.key`),
       '-CAcreateserial',
       '-out',
       path(`${name}.pem`),
@@ -92,6 +98,9 @@ export function createTlsFixtures(): TlsFixtures {
       'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
     );
     issue('client', 'agent-1', 'extendedKeyUsage=clientAuth\n');
+    const peer = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n';
+    issue('peer', 'raft-peer', peer);
+    issue('other-peer', 'raft-peer', peer, 'other-ca');
   } catch (e: unknown) {
     rmSync(dir, { recursive: true, force: true });
     const stderr = typeof e === 'object' && e !== null && 'stderr' in e ? String(e.stderr) : '';
@@ -105,6 +114,10 @@ export function createTlsFixtures(): TlsFixtures {
     clientCert: path('client.pem'),
     clientKey: path('client.key'),
     otherCaCert: path('other-ca.pem'),
+    peerCert: path('peer.pem'),
+    peerKey: path('peer.key'),
+    otherPeerCert: path('other-peer.pem'),
+    otherPeerKey: path('other-peer.key'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

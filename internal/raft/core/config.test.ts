@@ -25,6 +25,12 @@ describe('resolveRaftConfig', () => {
     assert.equal(c.maxSizePerMsg, DEFAULT_MAX_SIZE_PER_MSG);
     assert.equal(c.maxInflight, DEFAULT_MAX_INFLIGHT);
     assert.equal(c.applied, undefined);
+    assert.equal(c.candidateTicks, 10, 'candidateTicks defaults to electionTicks');
+  });
+  it('rejects a candidate timeout shorter than the election timeout', () => {
+    assert.throws(() => resolveRaftConfig({ ...ok(), candidateTicks: 9 }), {
+      message: 'raft config: candidateTicks 9 must be an integer >= electionTicks 10',
+    });
   });
   it('reports every problem with the value and the range', () => {
     assert.throws(

@@ -38,6 +38,13 @@ export interface RaftConfig {
   electionTicks: number;
   /** Ticks between leader heartbeats. >= 1 and < electionTicks. */
   heartbeatTicks: number;
+  /**
+   * How long a pre-candidate's or candidate's election lasts before it starts over, in ticks: a random
+   * timeout in [C, 2C) (hashicorp/raft's ElectionTimeout; electionTicks is its HeartbeatTimeout). Must be
+   * >= electionTicks. Check-quorum and the vote-side lease keep using electionTicks. Larger = fewer split
+   * votes restarting early on a slow network, slower recovery from a split vote. Default electionTicks.
+   */
+  candidateTicks?: number;
   /** Stable log, hard state and snapshot; the core only reads it (the shell writes what Ready asks). */
   storage: Storage;
   /** Source of election jitter. */
@@ -103,6 +110,14 @@ export function resolveRaftConfig(cfg: RaftConfig): ResolvedConfig {
     problems.push(`heartbeatTicks ${cfg.heartbeatTicks} must be an integer >= 1`);
   else if (isPositiveInt(cfg.electionTicks) && cfg.heartbeatTicks >= cfg.electionTicks)
     problems.push(`heartbeatTicks ${cfg.heartbeatTicks} must be < electionTicks ${cfg.electionTicks}`);
+  const candidateTicks = cfg.candidateTicks ?? cfg.electionTicks;
+  if (
+    !isPositiveInt(candidateTicks) ||
+    (isPositiveInt(cfg.electionTicks) && candidateTicks < cfg.electionTicks)
+  )
+    problems.push(
+      `candidateTicks ${candidateTicks} must be an integer >= electionTicks ${cfg.electionTicks}`,
+    );
   const maxSizePerMsg = cfg.maxSizePerMsg ?? DEFAULT_MAX_SIZE_PER_MSG;
   if (!Number.isSafeInteger(maxSizePerMsg) || maxSizePerMsg < 0)
     problems.push(`maxSizePerMsg ${maxSizePerMsg} must be an integer >= 0`);
@@ -116,6 +131,7 @@ export function resolveRaftConfig(cfg: RaftConfig): ResolvedConfig {
     clusterId: cfg.clusterId,
     electionTicks: cfg.electionTicks,
     heartbeatTicks: cfg.heartbeatTicks,
+    candidateTicks,
     storage: cfg.storage,
     rand: cfg.rand,
     logger: cfg.logger ?? noopRaftLogger(),

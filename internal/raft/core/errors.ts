@@ -43,3 +43,21 @@ export class ProposalDroppedError extends Error {
     this.name = 'ProposalDroppedError';
   }
 }
+
+/**
+ * createSnapshot was asked for an index the core can no longer snapshot: a snapshot from the leader is waiting
+ * to be installed (it supersedes the local log and state machine, so the local state is about to be replaced),
+ * or storage already holds a snapshot at or after the index. Nothing changed; skip this snapshot (as etcd's
+ * ErrSnapOutOfDate) and try again after the next Ready.
+ */
+export class SnapshotOutOfDateError extends Error {
+  /** Stable code for callers that branch on it. */
+  readonly code = 'SNAPSHOT_OUT_OF_DATE';
+  constructor(
+    readonly index: number,
+    detail: string,
+  ) {
+    super(`raft: snapshot at ${index} is out of date: ${detail}`);
+    this.name = 'SnapshotOutOfDateError';
+  }
+}

@@ -10,7 +10,7 @@ export {
 export type { NodeId, RaftConfig, RaftLogger, Rand } from './config.js';
 export { DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_SIZE_PER_MSG, noopRaftLogger } from './config.js';
 export type { DropReason } from './errors.js';
-export { ProposalDroppedError } from './errors.js';
+export { ProposalDroppedError, SnapshotOutOfDateError } from './errors.js';
 export type { Message, MessageType } from './message.js';
 export { describeEntry, describeMessage } from './message.js';
 export type { ReadState } from './raft.js';

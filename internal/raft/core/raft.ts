@@ -79,7 +79,10 @@ export interface RaftState {
   /** Ticks since the last reset; on followers, since the leader was last heard from. */
   electionElapsed: number;
   heartbeatElapsed: number;
-  /** In [electionTicks, 2 * electionTicks), redrawn at every role change. */
+  /**
+   * In [electionTicks, 2 * electionTicks) on followers, in [candidateTicks, 2 * candidateTicks) while
+   * campaigning; redrawn at every role change.
+   */
   randomizedElectionTimeout: number;
   /** Outgoing messages, drained into the next Ready. */
   msgs: Message[];
@@ -100,7 +103,12 @@ export function promotable(r: RaftState): boolean {
   return isVoter(currentConf(r), r.id) && r.log.unstable.snapshot === undefined;
 }
 
-function reset(r: RaftState, term: number): void {
+/** A random timeout in [base, 2 * base) ticks, so that nodes rarely time out together (Raft §5.2). */
+function drawTimeout(r: RaftState, base: number): number {
+  return base + r.cfg.rand.int(base);
+}
+
+function reset(r: RaftState, term: number, timeoutTicks: number = r.cfg.electionTicks): void {
   if (r.term !== term) {
     r.term = term;
     r.vote = '';
@@ -108,7 +116,7 @@ function reset(r: RaftState, term: number): void {
   r.lead = '';
   r.electionElapsed = 0;
   r.heartbeatElapsed = 0;
-  r.randomizedElectionTimeout = r.cfg.electionTicks + r.cfg.rand.int(r.cfg.electionTicks);
+  r.randomizedElectionTimeout = drawTimeout(r, timeoutTicks);
 }
 
 /** Becomes a follower of `lead` ('' = unknown) at `term`. */
@@ -123,13 +131,15 @@ function becomePreCandidate(r: RaftState): void {
   if (r.role.kind === 'leader') throw new InvariantError('invalid transition leader -> pre-candidate');
   // A pre-candidate changes neither term nor vote (thesis §9.6): it only asks.
   r.lead = '';
+  // Its round lasts up to a candidate timeout; then it starts over (tickRaft).
+  r.randomizedElectionTimeout = drawTimeout(r, r.cfg.candidateTicks);
   r.role = { kind: 'pre-candidate', votes: new Map() };
   r.logger.info({ term: r.term }, 'became pre-candidate');
 }
 
 function becomeCandidate(r: RaftState): void {
   if (r.role.kind === 'leader') throw new InvariantError('invalid transition leader -> candidate');
-  reset(r, r.term + 1);
+  reset(r, r.term + 1, r.cfg.candidateTicks);
   r.vote = r.id;
   r.role = { kind: 'candidate', votes: new Map() };
   r.logger.info({ term: r.term }, 'became candidate');

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { InvariantError } from '../errors.js';
 import type { Storage } from '../storage.js';
 import { createMemoryStorage } from '../storage-memory.js';
-import { decodeConfState } from './conf-change.js';
-import { ProposalDroppedError } from './errors.js';
+import { decodeConfChange, decodeConfState, encodeConfState } from './conf-change.js';
+import { ProposalDroppedError, SnapshotOutOfDateError } from './errors.js';
 import { describeEntry } from './message.js';
 import { createRaft } from './raw-node.js';
 import type { RaftCore, Ready } from './ready.js';
@@ -111,6 +111,40 @@ describe('createRaft', () => {
     const again = node(storage);
     assert.deepEqual(again.status().conf, { voters: ['1'], learners: [] });
     assert.equal(again.status().applied, 2);
+  });
+
+  it('carries the bootstrap context in the first conf entry', async () => {
+    const storage = createMemoryStorage();
+    const raft = node(storage);
+    raft.bootstrap(enc.encode('addresses of 1'));
+    await drain(raft, storage);
+    const [first] = storage.entries(1, 2);
+    const cc = first === undefined ? undefined : decodeConfChange(first.data);
+    assert.deepEqual(cc, {
+      ok: true,
+      value: { type: 'add-voter', node: '1', context: enc.encode('addresses of 1') },
+    });
+  });
+
+  // The hazard the simulator found (seed 96, crashes, 5 nodes): a local snapshot below a leader's pending one.
+  it('refuses a local snapshot while a leader snapshot is pending, and one at or below the stored one', async () => {
+    const storage = createMemoryStorage();
+    const raft = node(storage);
+    raft.bootstrap();
+    raft.campaign();
+    await drain(raft, storage);
+    const leaderSnap = {
+      meta: { index: 10, term: 5, conf: encodeConfState({ voters: ['1', '2'], learners: [] }) },
+      data: enc.encode('leader state'),
+    };
+    raft.step({ type: 'snapshot', from: '2', to: '1', clusterId: 'c', term: 5, snapshot: leaderSnap });
+    assert.throws(
+      () => raft.createSnapshot(2, enc.encode('local')),
+      (e: unknown) => e instanceof SnapshotOutOfDateError && /leader at 10 is pending/.test(e.message),
+    );
+    await drain(raft, storage);
+    assert.equal(storage.snapshot()?.meta.index, 10);
+    assert.throws(() => raft.createSnapshot(10, enc.encode('local')), /storage has a snapshot at 10/);
   });
 
   it('refuses requests it cannot serve with typed errors', () => {

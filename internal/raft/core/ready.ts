@@ -93,8 +93,11 @@ export interface RaftCore {
   readIndex(ctx: Uint8Array): void;
   /** Starts an election now (pre-vote first when enabled), as if the election timer fired. */
   campaign(): void;
-  /** Bootstrap a brand-new single node cluster: conf = {voters:[id]} at index 1, term 1 (caller checks no state). */
-  bootstrap(): void;
+  /**
+   * Bootstrap a brand-new single node cluster: conf = {voters:[id]} at index 1, term 1 (caller checks no state).
+   * `context` is carried in that conf entry like any change's (the shell puts this node's addresses there).
+   */
+  bootstrap(context?: Uint8Array): void;
   /** Whether ready() has work (false while a Ready is outstanding). */
   hasReady(): boolean;
   /** Collects everything to persist, send and apply since the last Ready; see the module comment. */
@@ -104,7 +107,9 @@ export interface RaftCore {
   status(): Status;
   /**
    * Builds a snapshot of the state machine at applied index `index` (data = its serialised state) for
-   * storage.saveSnapshot: term from the log, configuration in effect at `index`.
+   * storage.saveSnapshot: term from the log, configuration in effect at `index`. Throws SnapshotOutOfDateError
+   * while a snapshot from the leader is pending (until the Ready carrying it is advanced) or when storage already
+   * has a snapshot at or after `index`: skip and retry later. Call it between Readies.
    */
   createSnapshot(index: number, data: Uint8Array): Snapshot;
   /** The shell could not reach `id`: a follower being streamed to falls back to probing. */

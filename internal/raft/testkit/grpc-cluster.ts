@@ -12,6 +12,8 @@ import type { Rand } from '../core/config.js';
 import { ProposalDroppedError } from '../core/errors.js';
 import { type RaftNode, startRaftNode } from '../node.js';
 import { raftServiceImpl } from '../raft-service.js';
+import { encodeMemberAddresses } from '../raft-wire.js';
+import type { SnapshotPolicy } from '../snapshot-policy.js';
 import { type FileStorage, openFileStorage } from '../storage-file.js';
 import { createGrpcTransport } from '../transport-grpc.js';
 import { tempDir } from './fixtures.js';
@@ -27,6 +29,8 @@ export interface Member {
   dir: string;
   node: RaftNode;
   applied: string[];
+  /** Snapshots restored (at start or from the leader): index and the members' Raft addresses they carried. */
+  restores: { index: number; members: Record<string, string> }[];
   /** Stops the node, closes the server and the storage (a clean kill; the data directory stays). */
   kill(): Promise<void>;
   readonly alive: boolean;
@@ -44,6 +48,8 @@ export interface MemberOptions {
   port?: number;
   bootstrap?: boolean;
   peers?: Record<string, string>;
+  /** Local snapshots of `applied` (as JSON) under this policy; the bootstrap entry then carries the address. */
+  snapshots?: SnapshotPolicy;
 }
 
 /** mulberry32: a small seeded PRNG for election jitter; print the seed on failure. */
@@ -69,7 +75,8 @@ export async function startMember(t: TestContext, o: MemberOptions): Promise<Mem
   const dir = o.dir ?? (await tempDir(t, `raft-node-${o.id}-`));
   const log = o.log.child({ member: o.id });
   const storage: FileStorage = await openFileStorage(dir);
-  const applied: string[] = [];
+  let applied: string[] = [];
+  const restores: Member['restores'] = [];
   const target: { node: RaftNode | undefined } = { node: undefined };
   const server: GrpcServer = createGrpcServer({
     host: '127.0.0.1',
@@ -108,6 +115,22 @@ export async function startMember(t: TestContext, o: MemberOptions): Promise<Mem
     apply: (e) => {
       if (e.kind === 'normal') applied.push(decoder.decode(e.data));
     },
+    ...(o.snapshots === undefined
+      ? {}
+      : {
+          bootstrapContext: encodeMemberAddresses({ raft: `127.0.0.1:${port}` }),
+          snapshots: {
+            policy: o.snapshots,
+            capture: () => new TextEncoder().encode(JSON.stringify(applied)),
+          },
+          restore: (state, meta, members) => {
+            applied = JSON.parse(decoder.decode(state)) as string[];
+            restores.push({
+              index: meta.index,
+              members: Object.fromEntries([...members].map(([id, a]) => [id, a.raft])),
+            });
+          },
+        }),
   });
   target.node = node;
   let alive = true;
@@ -125,7 +148,10 @@ export async function startMember(t: TestContext, o: MemberOptions): Promise<Mem
     port,
     dir,
     node,
-    applied,
+    get applied() {
+      return applied;
+    },
+    restores,
     kill,
     get alive() {
       return alive;

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file opengslb/v1/raft.proto.
  */
 export const file_opengslb_v1_raft: GenFile = /*@__PURE__*/
-  fileDesc("ChZvcGVuZ3NsYi92MS9yYWZ0LnByb3RvEgtvcGVuZ3NsYi52MSJECglSYWZ0RW50cnkSDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIMCgRraW5kGAMgASgJEgwKBGRhdGEYBCABKAwi+QEKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDAoEZnJvbRgCIAEoCRIKCgJ0bxgDIAEoCRISCgpjbHVzdGVyX2lkGAQgASgJEgwKBHRlcm0YBSABKAQSEAoIbG9nX3Rlcm0YBiABKAQSDQoFaW5kZXgYByABKAQSJwoHZW50cmllcxgIIAMoCzIWLm9wZW5nc2xiLnYxLlJhZnRFbnRyeRIOCgZjb21taXQYCSABKAQSDgoGcmVqZWN0GAogASgIEhMKC3JlamVjdF9oaW50GAsgASgEEg8KB2NvbnRleHQYDCABKAwSEAoIdHJhbnNmZXIYDSABKAgiQgoUQXBwZW5kRW50cmllc1JlcXVlc3QSKgoIbWVzc2FnZXMYASADKAsyGC5vcGVuZ3NsYi52MS5SYWZ0TWVzc2FnZSIXChVBcHBlbmRFbnRyaWVzUmVzcG9uc2UiPwoSUmVxdWVzdFZvdGVSZXF1ZXN0EikKB21lc3NhZ2UYASABKAsyGC5vcGVuZ3NsYi52MS5SYWZ0TWVzc2FnZSIVChNSZXF1ZXN0Vm90ZVJlc3BvbnNlIp0BChZJbnN0YWxsU25hcHNob3RSZXF1ZXN0EikKB21lc3NhZ2UYASABKAsyGC5vcGVuZ3NsYi52MS5SYWZ0TWVzc2FnZRIWCg5zbmFwc2hvdF9pbmRleBgCIAEoBBIVCg1zbmFwc2hvdF90ZXJtGAMgASgEEgwKBGNvbmYYBCABKAwSDQoFY2h1bmsYBSABKAwSDAoEbGFzdBgGIAEoCCIZChdJbnN0YWxsU25hcHNob3RSZXNwb25zZSI+ChFUaW1lb3V0Tm93UmVxdWVzdBIpCgdtZXNzYWdlGAEgASgLMhgub3BlbmdzbGIudjEuUmFmdE1lc3NhZ2UiFAoSVGltZW91dE5vd1Jlc3BvbnNlIlcKD01lbWJlckFkZHJlc3NlcxIMCgRyYWZ0GAEgASgJEg4KBmdvc3NpcBgCIAEoCRIMCgRncnBjGAMgASgJEgsKA2FwaRgEIAEoCRILCgNkbnMYBSABKAkiYwoLSm9pblJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCRISCgpjbHVzdGVyX2lkGAIgASgJEi8KCWFkZHJlc3NlcxgDIAEoCzIcLm9wZW5nc2xiLnYxLk1lbWJlckFkZHJlc3NlcyI1CgxKb2luUmVzcG9uc2USEQoJbGVhZGVyX2lkGAEgASgJEhIKCmNsdXN0ZXJfaWQYAiABKAkiMwoMTGVhdmVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSEgoKY2x1c3Rlcl9pZBgCIAEoCSIPCg1MZWF2ZVJlc3BvbnNlIjUKDkZvcndhcmRSZXF1ZXN0EhIKCmNsdXN0ZXJfaWQYASABKAkSDwoHY29tbWFuZBgCIAEoDCIgCg9Gb3J3YXJkUmVzcG9uc2USDQoFaW5kZXgYASABKAQyqQQKC1JhZnRTZXJ2aWNlElYKDUFwcGVuZEVudHJpZXMSIS5vcGVuZ3NsYi52MS5BcHBlbmRFbnRyaWVzUmVxdWVzdBoiLm9wZW5nc2xiLnYxLkFwcGVuZEVudHJpZXNSZXNwb25zZRJQCgtSZXF1ZXN0Vm90ZRIfLm9wZW5nc2xiLnYxLlJlcXVlc3RWb3RlUmVxdWVzdBogLm9wZW5nc2xiLnYxLlJlcXVlc3RWb3RlUmVzcG9uc2USXgoPSW5zdGFsbFNuYXBzaG90EiMub3BlbmdzbGIudjEuSW5zdGFsbFNuYXBzaG90UmVxdWVzdBokLm9wZW5nc2xiLnYxLkluc3RhbGxTbmFwc2hvdFJlc3BvbnNlKAESTQoKVGltZW91dE5vdxIeLm9wZW5nc2xiLnYxLlRpbWVvdXROb3dSZXF1ZXN0Gh8ub3BlbmdzbGIudjEuVGltZW91dE5vd1Jlc3BvbnNlEjsKBEpvaW4SGC5vcGVuZ3NsYi52MS5Kb2luUmVxdWVzdBoZLm9wZW5nc2xiLnYxLkpvaW5SZXNwb25zZRI+CgVMZWF2ZRIZLm9wZW5nc2xiLnYxLkxlYXZlUmVxdWVzdBoaLm9wZW5nc2xiLnYxLkxlYXZlUmVzcG9uc2USRAoHRm9yd2FyZBIbLm9wZW5nc2xiLnYxLkZvcndhcmRSZXF1ZXN0Ghwub3BlbmdzbGIudjEuRm9yd2FyZFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChZvcGVuZ3NsYi92MS9yYWZ0LnByb3RvEgtvcGVuZ3NsYi52MSJECglSYWZ0RW50cnkSDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIMCgRraW5kGAMgASgJEgwKBGRhdGEYBCABKAwi+QEKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKAkSDAoEZnJvbRgCIAEoCRIKCgJ0bxgDIAEoCRISCgpjbHVzdGVyX2lkGAQgASgJEgwKBHRlcm0YBSABKAQSEAoIbG9nX3Rlcm0YBiABKAQSDQoFaW5kZXgYByABKAQSJwoHZW50cmllcxgIIAMoCzIWLm9wZW5nc2xiLnYxLlJhZnRFbnRyeRIOCgZjb21taXQYCSABKAQSDgoGcmVqZWN0GAogASgIEhMKC3JlamVjdF9oaW50GAsgASgEEg8KB2NvbnRleHQYDCABKAwSEAoIdHJhbnNmZXIYDSABKAgiQgoUQXBwZW5kRW50cmllc1JlcXVlc3QSKgoIbWVzc2FnZXMYASADKAsyGC5vcGVuZ3NsYi52MS5SYWZ0TWVzc2FnZSIXChVBcHBlbmRFbnRyaWVzUmVzcG9uc2UiPwoSUmVxdWVzdFZvdGVSZXF1ZXN0EikKB21lc3NhZ2UYASABKAsyGC5vcGVuZ3NsYi52MS5SYWZ0TWVzc2FnZSIVChNSZXF1ZXN0Vm90ZVJlc3BvbnNlIp0BChZJbnN0YWxsU25hcHNob3RSZXF1ZXN0EikKB21lc3NhZ2UYASABKAsyGC5vcGVuZ3NsYi52MS5SYWZ0TWVzc2FnZRIWCg5zbmFwc2hvdF9pbmRleBgCIAEoBBIVCg1zbmFwc2hvdF90ZXJtGAMgASgEEgwKBGNvbmYYBCABKAwSDQoFY2h1bmsYBSABKAwSDAoEbGFzdBgGIAEoCCIZChdJbnN0YWxsU25hcHNob3RSZXNwb25zZSI+ChFUaW1lb3V0Tm93UmVxdWVzdBIpCgdtZXNzYWdlGAEgASgLMhgub3BlbmdzbGIudjEuUmFmdE1lc3NhZ2UiFAoSVGltZW91dE5vd1Jlc3BvbnNlIlcKD01lbWJlckFkZHJlc3NlcxIMCgRyYWZ0GAEgASgJEg4KBmdvc3NpcBgCIAEoCRIMCgRncnBjGAMgASgJEgsKA2FwaRgEIAEoCRILCgNkbnMYBSABKAkivQEKEFJhZnRTbmFwc2hvdERhdGESDwoHdmVyc2lvbhgBIAEoDRI7CgdtZW1iZXJzGAIgAygLMioub3BlbmdzbGIudjEuUmFmdFNuYXBzaG90RGF0YS5NZW1iZXJzRW50cnkSDQoFc3RhdGUYAyABKAwaTAoMTWVtYmVyc0VudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLm9wZW5nc2xiLnYxLk1lbWJlckFkZHJlc3NlczoCOAEiYwoLSm9pblJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCRISCgpjbHVzdGVyX2lkGAIgASgJEi8KCWFkZHJlc3NlcxgDIAEoCzIcLm9wZW5nc2xiLnYxLk1lbWJlckFkZHJlc3NlcyI1CgxKb2luUmVzcG9uc2USEQoJbGVhZGVyX2lkGAEgASgJEhIKCmNsdXN0ZXJfaWQYAiABKAkiMwoMTGVhdmVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSEgoKY2x1c3Rlcl9pZBgCIAEoCSIPCg1MZWF2ZVJlc3BvbnNlIjUKDkZvcndhcmRSZXF1ZXN0EhIKCmNsdXN0ZXJfaWQYASABKAkSDwoHY29tbWFuZBgCIAEoDCIgCg9Gb3J3YXJkUmVzcG9uc2USDQoFaW5kZXgYASABKAQyqQQKC1JhZnRTZXJ2aWNlElYKDUFwcGVuZEVudHJpZXMSIS5vcGVuZ3NsYi52MS5BcHBlbmRFbnRyaWVzUmVxdWVzdBoiLm9wZW5nc2xiLnYxLkFwcGVuZEVudHJpZXNSZXNwb25zZRJQCgtSZXF1ZXN0Vm90ZRIfLm9wZW5nc2xiLnYxLlJlcXVlc3RWb3RlUmVxdWVzdBogLm9wZW5nc2xiLnYxLlJlcXVlc3RWb3RlUmVzcG9uc2USXgoPSW5zdGFsbFNuYXBzaG90EiMub3BlbmdzbGIudjEuSW5zdGFsbFNuYXBzaG90UmVxdWVzdBokLm9wZW5nc2xiLnYxLkluc3RhbGxTbmFwc2hvdFJlc3BvbnNlKAESTQoKVGltZW91dE5vdxIeLm9wZW5nc2xiLnYxLlRpbWVvdXROb3dSZXF1ZXN0Gh8ub3BlbmdzbGIudjEuVGltZW91dE5vd1Jlc3BvbnNlEjsKBEpvaW4SGC5vcGVuZ3NsYi52MS5Kb2luUmVxdWVzdBoZLm9wZW5nc2xiLnYxLkpvaW5SZXNwb25zZRI+CgVMZWF2ZRIZLm9wZW5nc2xiLnYxLkxlYXZlUmVxdWVzdBoaLm9wZW5nc2xiLnYxLkxlYXZlUmVzcG9uc2USRAoHRm9yd2FyZBIbLm9wZW5nc2xiLnYxLkZvcndhcmRSZXF1ZXN0Ghwub3BlbmdzbGIudjEuRm9yd2FyZFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * A Raft log entry.
@@ -314,6 +314,43 @@ export const MemberAddressesSchema: GenMessage<MemberAddresses> = /*@__PURE__*/
   messageDesc(file_opengslb_v1_raft, 10);
 
 /**
+ * What a Raft snapshot's data holds (written by the Raft shell, internal/raft/node.ts): the state machine's own
+ * snapshot and the addresses of the configuration's members at the snapshot's index. The configuration in the
+ * snapshot metadata keeps only ids, and the conf entries that carried the addresses are compacted away.
+ *
+ * @generated from message opengslb.v1.RaftSnapshotData
+ */
+export type RaftSnapshotData = Message<"opengslb.v1.RaftSnapshotData"> & {
+  /**
+   * Format version, 1; a node refuses a snapshot of a version it does not know rather than misread it.
+   *
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * Member id -> the addresses from its conf entry.
+   *
+   * @generated from field: map<string, opengslb.v1.MemberAddresses> members = 2;
+   */
+  members: { [key: string]: MemberAddresses };
+
+  /**
+   * The state machine's snapshot (overwatch: an encoded opengslb.v1.FsmSnapshot).
+   *
+   * @generated from field: bytes state = 3;
+   */
+  state: Uint8Array;
+};
+
+/**
+ * Describes the message opengslb.v1.RaftSnapshotData.
+ * Use `create(RaftSnapshotDataSchema)` to create a new message.
+ */
+export const RaftSnapshotDataSchema: GenMessage<RaftSnapshotData> = /*@__PURE__*/
+  messageDesc(file_opengslb_v1_raft, 11);
+
+/**
  * @generated from message opengslb.v1.JoinRequest
  */
 export type JoinRequest = Message<"opengslb.v1.JoinRequest"> & {
@@ -338,7 +375,7 @@ export type JoinRequest = Message<"opengslb.v1.JoinRequest"> & {
  * Use `create(JoinRequestSchema)` to create a new message.
  */
 export const JoinRequestSchema: GenMessage<JoinRequest> = /*@__PURE__*/
-  messageDesc(file_opengslb_v1_raft, 11);
+  messageDesc(file_opengslb_v1_raft, 12);
 
 /**
  * @generated from message opengslb.v1.JoinResponse
@@ -360,7 +397,7 @@ export type JoinResponse = Message<"opengslb.v1.JoinResponse"> & {
  * Use `create(JoinResponseSchema)` to create a new message.
  */
 export const JoinResponseSchema: GenMessage<JoinResponse> = /*@__PURE__*/
-  messageDesc(file_opengslb_v1_raft, 12);
+  messageDesc(file_opengslb_v1_raft, 13);
 
 /**
  * @generated from message opengslb.v1.LeaveRequest
@@ -382,7 +419,7 @@ export type LeaveRequest = Message<"opengslb.v1.LeaveRequest"> & {
  * Use `create(LeaveRequestSchema)` to create a new message.
  */
 export const LeaveRequestSchema: GenMessage<LeaveRequest> = /*@__PURE__*/
-  messageDesc(file_opengslb_v1_raft, 13);
+  messageDesc(file_opengslb_v1_raft, 14);
 
 /**
  * @generated from message opengslb.v1.LeaveResponse
@@ -395,7 +432,7 @@ export type LeaveResponse = Message<"opengslb.v1.LeaveResponse"> & {
  * Use `create(LeaveResponseSchema)` to create a new message.
  */
 export const LeaveResponseSchema: GenMessage<LeaveResponse> = /*@__PURE__*/
-  messageDesc(file_opengslb_v1_raft, 14);
+  messageDesc(file_opengslb_v1_raft, 15);
 
 /**
  * @generated from message opengslb.v1.ForwardRequest
@@ -419,7 +456,7 @@ export type ForwardRequest = Message<"opengslb.v1.ForwardRequest"> & {
  * Use `create(ForwardRequestSchema)` to create a new message.
  */
 export const ForwardRequestSchema: GenMessage<ForwardRequest> = /*@__PURE__*/
-  messageDesc(file_opengslb_v1_raft, 15);
+  messageDesc(file_opengslb_v1_raft, 16);
 
 /**
  * @generated from message opengslb.v1.ForwardResponse
@@ -436,7 +473,7 @@ export type ForwardResponse = Message<"opengslb.v1.ForwardResponse"> & {
  * Use `create(ForwardResponseSchema)` to create a new message.
  */
 export const ForwardResponseSchema: GenMessage<ForwardResponse> = /*@__PURE__*/
-  messageDesc(file_opengslb_v1_raft, 16);
+  messageDesc(file_opengslb_v1_raft, 17);
 
 /**
  * RaftService runs between overwatch peers on the Raft port (cluster.bind_address), never exposed to agents or

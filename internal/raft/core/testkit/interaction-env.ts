@@ -20,6 +20,8 @@ export type Level = (typeof LEVELS)[number];
 export interface NodeOptions {
   electionTicks: number;
   heartbeatTicks: number;
+  /** RaftConfig.candidateTicks; undefined = electionTicks. */
+  candidateTicks?: number | undefined;
   preVote: boolean;
   checkQuorum: boolean;
   maxSizePerMsg: number | undefined;
@@ -97,6 +99,7 @@ export function startCore(
     clusterId: env.clusterId,
     electionTicks: opts.electionTicks,
     heartbeatTicks: opts.heartbeatTicks,
+    ...(opts.candidateTicks !== undefined ? { candidateTicks: opts.candidateTicks } : {}),
     storage,
     rand: { int: (n: number) => rand.value % n },
     logger: recorder(env, id),

@@ -47,9 +47,11 @@ async function addNodes(env: Env, c: DataCase): Promise<void> {
   const index = int(c, argVal(c, 'index', '1'), 'index');
   const maxSize = argVal(c, 'max-size');
   const maxInflight = argVal(c, 'max-inflight');
+  const candidate = argVal(c, 'candidate');
   const opts: NodeOptions = {
     electionTicks: int(c, argVal(c, 'election', '10'), 'election'),
     heartbeatTicks: int(c, argVal(c, 'heartbeat', '1'), 'heartbeat'),
+    candidateTicks: candidate === undefined ? undefined : int(c, candidate, 'candidate'),
     preVote: bool(c, 'prevote', true),
     checkQuorum: bool(c, 'checkquorum', true),
     maxSizePerMsg: maxSize === undefined ? undefined : int(c, maxSize, 'max-size'),

@@ -1,0 +1,324 @@
+/**
+ * Cluster membership operations against three real `opengslb --mode cluster` processes: `opengslbctl members`
+ * lists every member with its Raft, gossip, gRPC, REST and DNS addresses; `opengslbctl transfer-leader NODE`
+ * makes NODE lead (a follower refuses naming the leader); `opengslbctl members remove` on a follower removes
+ * another follower through the leader, then the leader itself (it hands leadership over first), and refuses
+ * unknown ids and the last voter. With cluster.raft.tls three nodes form a cluster over mutual TLS and a node
+ * whose certificate another CA signed cannot join. Loopback 127.0.0.1 only.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  createTlsFixtures,
+  opensslMissing,
+  type TlsFixtures,
+} from '../../internal/grpc/testkit/tls-fixtures.js';
+import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
+import { runCtl } from '../testkit/ctl.js';
+import {
+  allocatePorts,
+  createDataDir,
+  type DataDir,
+  OPENGSLB_BIN,
+  type Ports,
+  type RunningOpengslb,
+  rcodeOf,
+  startOpengslb,
+} from '../testkit/opengslb.js';
+import { freePort } from '../testkit/ports.js';
+import { waitFor } from '../testkit/wait.js';
+
+const NAME = 'app.example.com';
+const BACKEND = '127.0.0.1';
+
+interface MemberJson {
+  id: string;
+  address: string;
+  state: string;
+  is_voter: boolean;
+  gossip_address: string;
+  grpc_address: string;
+}
+
+interface ClusterNode {
+  id: string;
+  ports: Ports;
+  raft: string;
+  gossip: string;
+  data: DataDir;
+  args: string[];
+  run: RunningOpengslb | undefined;
+}
+
+const runOf = (n: ClusterNode): RunningOpengslb => {
+  if (n.run === undefined) throw new Error(`${n.id} is not running`);
+  return n.run;
+};
+
+async function membersOf(n: ClusterNode): Promise<MemberJson[]> {
+  return ((await runOf(n).api('/api/v1/cluster/members')).body as { members: MemberJson[] }).members;
+}
+
+/** The one leader every node in `nodes` agrees on, over exactly `size` voters; undefined until then. */
+async function agreedLeader(nodes: readonly ClusterNode[], size: number): Promise<ClusterNode | undefined> {
+  const statuses = await Promise.all(
+    nodes.map(async (n) => (await runOf(n).api('/api/v1/cluster/status')).body as Record<string, unknown>),
+  );
+  const leaders = statuses.filter((s) => s['is_leader'] === true);
+  if (leaders.length !== 1) return undefined;
+  const id = leaders[0]?.['node_id'];
+  if (!statuses.every((s) => s['leader_id'] === id && s['cluster_size'] === size)) return undefined;
+  const leader = nodes.find((n) => n.id === id);
+  if (leader === undefined) return undefined;
+  const members = await membersOf(leader);
+  return members.length === size && members.every((m) => m.is_voter) ? leader : undefined;
+}
+
+/** Three nodes (node-1 bootstraps, the others join) with `extraRaft()` merged into cluster.raft. */
+function clusterHarness(extraRaft: () => Record<string, unknown>) {
+  let backends: TestBackend[] = [];
+  let config = '';
+  const nodes: ClusterNode[] = [];
+  const newNode = async (id: string): Promise<ClusterNode> => ({
+    id,
+    ports: await allocatePorts(),
+    raft: `127.0.0.1:${await freePort()}`,
+    gossip: `127.0.0.1:${await freePort()}`,
+    data: createDataDir(),
+    args: [],
+    run: undefined,
+  });
+  const start = async (n: ClusterNode, cfg = config): Promise<void> => {
+    n.run = await startOpengslb({
+      config: cfg,
+      ports: n.ports,
+      dataDir: n.data.path,
+      args: [
+        ...['--node-name', n.id, '--bind-address', n.raft, '--gossip-address', n.gossip],
+        ...['--dns-listen-address', `127.0.0.1:${n.ports.dns}`, '--api-address', `127.0.0.1:${n.ports.api}`],
+        ...[
+          '--metrics-address',
+          `127.0.0.1:${n.ports.metrics}`,
+          '--grpc-address',
+          `127.0.0.1:${n.ports.grpc}`,
+        ],
+        ...n.args,
+      ],
+    });
+  };
+  const configWith = (cluster: Record<string, unknown>): string =>
+    [
+      gslbConfig(nodes[0]?.ports as Ports, {
+        regions: [
+          {
+            name: 'r1',
+            servers: [{ address: BACKEND, port: backends[0]?.port ?? 0 }],
+            health_check: FAST_CHECK,
+          },
+        ],
+        domains: [{ name: NAME, regions: ['r1'] }],
+      }),
+      `cluster: ${JSON.stringify({
+        mode: 'cluster',
+        raft: { heartbeat_timeout: '300ms', election_timeout: '300ms', ...cluster },
+      })}`,
+      '',
+    ].join('\n');
+  return {
+    nodes,
+    newNode,
+    start,
+    configWith,
+    async setUp(): Promise<void> {
+      backends = await startBackends([BACKEND]);
+      for (const id of ['node-1', 'node-2', 'node-3']) nodes.push(await newNode(id));
+      const [n1, n2, n3] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+      n1.args = ['--bootstrap'];
+      n2.args = ['--join', n1.raft];
+      n3.args = ['--join', `${n1.raft},${n2.raft}`];
+      config = configWith(extraRaft());
+      for (const n of nodes) await start(n);
+    },
+    async tearDown(): Promise<void> {
+      await Promise.all(nodes.map((n) => n.run?.stop()));
+      for (const n of nodes) n.data.remove();
+      await Promise.all(backends.map((b) => b.stop()));
+    },
+  };
+}
+
+describe('cluster membership: members, transfer-leader, members remove', () => {
+  const h = clusterHarness(() => ({}));
+  before(() => h.setUp());
+  after(() => h.tearDown());
+
+  it('lists every member with its Raft, gossip, gRPC, REST and DNS addresses (ctl and REST)', async () => {
+    const leader = await waitFor('one leader over three voters', () => agreedLeader(h.nodes, 3), 15_000);
+    const follower = h.nodes.find((n) => n !== leader) as ClusterNode;
+    const res = await runCtl(runOf(follower), ['members']);
+    assert.equal(res.code, 0, res.stderr);
+    for (const n of h.nodes) {
+      const row = res.stdout.split('\n').find((l) => l.startsWith(`${n.id} `)) ?? '';
+      for (const part of [
+        n === leader ? 'Leader' : 'Follower',
+        'true',
+        n.raft,
+        n.gossip,
+        `127.0.0.1:${n.ports.grpc}`,
+        `127.0.0.1:${n.ports.api}`,
+        `127.0.0.1:${n.ports.dns}`,
+      ])
+        assert.ok(row.includes(part), `row of ${n.id} has ${part}:\n${res.stdout}`);
+    }
+    const rest = await membersOf(follower);
+    assert.deepEqual(
+      rest.map((m) => [m.id, m.address, m.is_voter, m.gossip_address]),
+      h.nodes.map((n) => [n.id, n.raft, true, n.gossip]),
+    );
+  });
+
+  it('transfer-leader NODE makes NODE lead; a follower refuses naming the leader', async (t) => {
+    const leader = await waitFor('one leader', () => agreedLeader(h.nodes, 3), 5000);
+    const [a, b] = h.nodes.filter((n) => n !== leader) as [ClusterNode, ClusterNode];
+    const refused = await runCtl(runOf(a), ['transfer-leader', b.id]);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(
+      refused.stderr,
+      new RegExp(`FAILED_PRECONDITION.*ask the leader ${leader.id} at 127\\.0\\.0\\.1:${leader.ports.grpc}`),
+    );
+    const startedAt = performance.now();
+    const res = await runCtl(runOf(leader), ['transfer-leader', b.id]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.trim(), `leader is now ${b.id}`);
+    const next = await waitFor('the named node leads everywhere', () => agreedLeader(h.nodes, 3), 2000);
+    assert.equal(next.id, b.id);
+    t.diagnostic(`transfer-leader took ${Math.round(performance.now() - startedAt)} ms`);
+  });
+
+  it('members remove: unknown id refused; a follower removed via another follower; the leader removes itself last-but-one', async () => {
+    const leader = await waitFor('one leader', () => agreedLeader(h.nodes, 3), 5000);
+    const [a, b] = h.nodes.filter((n) => n !== leader) as [ClusterNode, ClusterNode];
+    const unknown = await runCtl(runOf(a), ['members', 'remove', 'node-9']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /NOT_FOUND.*"node-9" is not a member/);
+
+    // Sent to follower b, removing follower a: forwarded to the leader.
+    const res = await runCtl(runOf(b), ['members', 'remove', a.id]);
+    assert.equal(res.code, 0, res.stderr);
+    const rest = [leader, b];
+    await waitFor('two voters', () => agreedLeader(rest, 2), 5000);
+    const ctlMembers = await runCtl(runOf(leader), ['members']);
+    assert.equal(
+      ctlMembers.stdout.trim().split('\n').length,
+      3,
+      `header + two members:\n${ctlMembers.stdout}`,
+    );
+    assert.ok(!ctlMembers.stdout.includes(a.id), ctlMembers.stdout);
+    assert.deepEqual(await runOf(leader).addresses(NAME), [BACKEND]);
+    await waitFor(
+      `${a.id} logs its removal`,
+      () => (runOf(a).output().includes('was removed from the cluster configuration') ? true : undefined),
+      5000,
+    );
+    assert.equal(rcodeOf(await runOf(a).udp(NAME)), 'REFUSED', 'a removed node does not answer DNS');
+    await runOf(a).stop();
+    a.run = undefined;
+
+    // The leader removes itself: it hands leadership to b first, then b removes it.
+    const self = await runCtl(runOf(leader), ['members', 'remove', leader.id]);
+    assert.equal(self.code, 0, self.stderr);
+    assert.match(self.stdout, new RegExp(`leader: ${b.id}`));
+    await waitFor(`${b.id} leads alone`, () => agreedLeader([b], 1), 5000);
+    await waitFor(
+      `${NAME} from ${b.id}`,
+      async () => ((await runOf(b).addresses(NAME)).join() === BACKEND ? true : undefined),
+      3000,
+    );
+    const last = await runCtl(runOf(b), ['members', 'remove', b.id]);
+    assert.equal(last.code, 1);
+    assert.match(last.stderr, /FAILED_PRECONDITION.*last voter/);
+  });
+});
+
+describe('cluster membership: mutual TLS on the Raft port', { skip: opensslMissing() }, () => {
+  let pki: TlsFixtures | undefined;
+  const h = clusterHarness(() => ({
+    tls: { cert_file: pki?.peerCert, key_file: pki?.peerKey, ca_file: pki?.caCert },
+  }));
+  before(async () => {
+    pki = createTlsFixtures();
+    await h.setUp();
+  });
+  after(async () => {
+    await h.tearDown();
+    pki?.remove();
+  });
+
+  it('three nodes form a cluster over mutual TLS', async () => {
+    await waitFor('one leader over three voters', () => agreedLeader(h.nodes, 3), 15_000);
+  });
+
+  it('a node whose certificate another CA signed cannot join; the members do not change', async () => {
+    assert.ok(pki !== undefined);
+    const leader = await waitFor('one leader', () => agreedLeader(h.nodes, 3), 5000);
+    const dir = mkdtempSync(join(tmpdir(), 'opengslb-rogue-'));
+    const configPath = join(dir, 'config.yaml');
+    writeFileSync(
+      configPath,
+      h.configWith({
+        tls: { cert_file: pki.otherPeerCert, key_file: pki.otherPeerKey, ca_file: pki.caCert },
+      }),
+    );
+    const ports = await allocatePorts();
+    // Spawned directly: startOpengslb waits for readiness, which a node that cannot join never reaches.
+    const proc = spawn(
+      process.execPath,
+      [
+        ...[OPENGSLB_BIN, '--config', configPath, '--data-dir', join(dir, 'data'), '--mode', 'cluster'],
+        ...[
+          '--node-name',
+          'node-4',
+          '--bind-address',
+          `127.0.0.1:${await freePort()}`,
+          '--join',
+          leader.raft,
+        ],
+        ...['--dns-listen-address', `127.0.0.1:${ports.dns}`, '--api-address', `127.0.0.1:${ports.api}`],
+        ...['--metrics-address', `127.0.0.1:${ports.metrics}`, '--grpc-address', `127.0.0.1:${ports.grpc}`],
+      ],
+      { env: { PATH: process.env['PATH'] }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    proc.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const closed = new Promise<void>((resolve) => proc.on('close', () => resolve()));
+    try {
+      // Two refused attempts (one per retry round), so the refusal is not a one-off connection race.
+      await waitFor(
+        'two refused join attempts in the rogue node log',
+        () => ((out.match(/join attempt failed/g) ?? []).length >= 2 ? true : undefined),
+        10_000,
+      );
+      assert.match(out, /signed by the CA the members trust/, 'the log says what to check');
+      assert.deepEqual(
+        (await membersOf(leader)).map((m) => m.id),
+        ['node-1', 'node-2', 'node-3'],
+      );
+      assert.ok(!(await membersOf(leader)).some((m) => m.id === 'node-4'));
+    } finally {
+      proc.kill('SIGKILL');
+      await closed;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await waitFor('the cluster still has one leader over three voters', () => agreedLeader(h.nodes, 3), 5000);
+  });
+});
