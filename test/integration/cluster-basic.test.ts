@@ -76,8 +76,14 @@ async function agreedLeader(nodes: readonly ClusterNode[], size: number): Promis
   if (!statuses.every((s) => s.leader_id === id && s.cluster_size === size)) return undefined;
   const leader = live.find((n) => n.id === id);
   if (leader?.run === undefined) return undefined;
-  const members = (await leader.run.api('/api/v1/cluster/members')).body as { members: MemberJson[] };
-  if (members.members.length !== size || !members.members.every((m) => m.is_voter)) return undefined;
+  // Every node, not just the leader, must have applied the promotions: a follower that still counts two
+  // voters cannot help elect a successor if the leader is killed next.
+  for (const n of live) {
+    const members = (await n.run?.api('/api/v1/cluster/members'))?.body as
+      | { members: MemberJson[] }
+      | undefined;
+    if (members?.members.length !== size || !members.members.every((m) => m.is_voter)) return undefined;
+  }
   return leader;
 }
 

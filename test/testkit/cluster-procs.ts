@@ -1,8 +1,10 @@
 /**
  * Three (or more) real `opengslb --mode cluster` processes on loopback for the cluster suites: per-node ports,
  * Raft address and data directory; start/kill/restart; the leader all running nodes agree on; the JSON log
- * lines a node wrote.
+ * lines a node wrote. With `proxies`, each node advertises a fault proxy in front of its Raft port, so a suite
+ * can cut a node off both ways (`isolateClusterProc`) and heal it.
  */
+import { type FaultProxy, socketOwner, startFaultProxy } from './fault-proxy.js';
 import type { DataDir, Ports, RunningOpengslb, StartOptions } from './opengslb.js';
 import { allocatePorts, createDataDir, startOpengslb } from './opengslb.js';
 import { freePort } from './ports.js';
@@ -38,33 +40,71 @@ export interface ClusterProc {
   /** `--bootstrap` or `--join ...`, set by the suite. */
   args: string[];
   run: RunningOpengslb | undefined;
+  /** The fault proxy peers dial instead of `raft` (createClusterProcs with `proxies`). */
+  proxy?: FaultProxy;
+}
+
+/** Options of {@link createClusterProcs}. */
+export interface ClusterProcsOptions {
+  /**
+   * Put a fault proxy in front of each node's Raft port and advertise it. Telling which node opened a
+   * connection needs /proc (Linux): check `process.platform` before asking for it.
+   */
+  proxies?: boolean;
 }
 
 /** `count` nodes named node-1.. with fresh ports and data directories (remove with `removeClusterProcs`). */
-export async function createClusterProcs(count: number): Promise<ClusterProc[]> {
+export async function createClusterProcs(
+  count: number,
+  opts: ClusterProcsOptions = {},
+): Promise<ClusterProc[]> {
   const out: ClusterProc[] = [];
+  // Which node opened a connection into a proxy: the running nodes' pids, matched through /proc.
+  const identify = async (remotePort: number, localPort: number): Promise<string | undefined> => {
+    const live = out.filter((n) => n.run?.proc.pid !== undefined);
+    const pid = await socketOwner(
+      remotePort,
+      localPort,
+      live.map((n) => n.run?.proc.pid as number),
+    );
+    return live.find((n) => n.run?.proc.pid === pid)?.id;
+  };
   for (let i = 1; i <= count; i++) {
-    out.push({
+    const raft = `127.0.0.1:${await freePort()}`;
+    const n: ClusterProc = {
       id: `node-${i}`,
       ports: await allocatePorts(),
-      raft: `127.0.0.1:${await freePort()}`,
+      raft,
       data: createDataDir(),
       args: [],
       run: undefined,
-    });
+    };
+    if (opts.proxies === true) n.proxy = await startFaultProxy({ target: raft, identify });
+    out.push(n);
   }
   // node-1 creates the cluster; every other node joins through the ones before it.
   const first = out[0];
   if (first !== undefined) first.args = ['--bootstrap'];
   for (let i = 1; i < out.length; i++)
-    (out[i] as ClusterProc).args = [
-      '--join',
-      out
-        .slice(0, i)
-        .map((n) => n.raft)
-        .join(','),
-    ];
+    (out[i] as ClusterProc).args = ['--join', out.slice(0, i).map(advertised).join(',')];
   return out;
+}
+
+/** The Raft address peers use for `n`: its proxy's when it has one. */
+export function advertised(n: ClusterProc): string {
+  return n.proxy?.address ?? n.raft;
+}
+
+/** Cuts `n` off from every other node both ways: its own proxy, and the connections it opened to the others. */
+export function isolateClusterProc(nodes: readonly ClusterProc[], n: ClusterProc): void {
+  if (n.proxy === undefined) throw new Error(`${n.id} has no fault proxy (createClusterProcs with proxies)`);
+  n.proxy.cut();
+  for (const o of nodes) if (o !== n) o.proxy?.cut({ from: [n.id] });
+}
+
+/** Ends every cut. */
+export function healClusterProcs(nodes: readonly ClusterProc[]): void {
+  for (const n of nodes) n.proxy?.heal();
 }
 
 /** Starts `n` with the shared `config` and its own listeners by flag; waits for /api/v1/ready. */
@@ -85,6 +125,7 @@ export async function startClusterProc(
       n.id,
       '--bind-address',
       n.raft,
+      ...(n.proxy === undefined ? [] : ['--advertise-address', n.proxy.address]),
       '--dns-listen-address',
       `127.0.0.1:${n.ports.dns}`,
       '--api-address',
@@ -111,6 +152,7 @@ export async function killClusterProc(n: ClusterProc): Promise<void> {
 /** Stops every running node and removes every data directory (for `after`). */
 export async function removeClusterProcs(nodes: readonly ClusterProc[]): Promise<void> {
   await Promise.all(nodes.map((n) => n.run?.stop()));
+  await Promise.all(nodes.map((n) => n.proxy?.close()));
   for (const n of nodes) n.data.remove();
 }
 
@@ -119,7 +161,7 @@ export async function clusterStatusOf(n: ClusterProc, query = ''): Promise<Clust
   return (await n.run.api(`/api/v1/cluster/status${query}`)).body as ClusterStatusJson;
 }
 
-/** The one leader all running nodes agree on, with `size` members all voters; undefined until then. */
+/** The one leader all running nodes agree on, each seeing `size` members all voters; undefined until then. */
 export async function agreedLeader(
   nodes: readonly ClusterProc[],
   size: number,
@@ -132,8 +174,14 @@ export async function agreedLeader(
   if (!statuses.every((s) => s.leader_id === id && s.cluster_size === size)) return undefined;
   const leader = live.find((n) => n.id === id);
   if (leader?.run === undefined) return undefined;
-  const members = (await leader.run.api('/api/v1/cluster/members')).body as { members: ClusterMemberJson[] };
-  if (members.members.length !== size || !members.members.every((m) => m.is_voter)) return undefined;
+  // Every running node must have applied the promotions, not only the leader: a follower that still counts
+  // fewer voters cannot help elect a successor if the leader is killed or cut next.
+  for (const n of live) {
+    const body = (await n.run?.api('/api/v1/cluster/members'))?.body as
+      | { members: ClusterMemberJson[] }
+      | undefined;
+    if (body?.members.length !== size || !body.members.every((m) => m.is_voter)) return undefined;
+  }
   return leader;
 }
 
