@@ -12,23 +12,28 @@ import { createDnsServer } from '../internal/dns/server.js';
 import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { createHealthMonitor, type TargetStatus } from '../internal/health/index.js';
 import { createMetricsServer, createRegistry } from '../internal/metrics/registry.js';
-import type { SoftState } from '../internal/raft/core/ready.js';
 import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createAdminService } from './admin-service.js';
 import { createAgentRegistry } from './agent-registry.js';
+import { createRejectionAudit } from './agent-rejections.js';
 import { agentRoute } from './agent-route.js';
 import { createAgentService } from './agent-service.js';
 import { overwatchRoutes } from './api-routes.js';
-import { createClusterLog } from './cluster-log.js';
-import { type ClusterRuntime, startClusterRuntime } from './cluster-runtime.js';
+import type { ClusterRuntime } from './cluster-runtime.js';
 import { type ClusterView, standaloneClusterView } from './cluster-view.js';
+import {
+  type RoleHooks,
+  refreshClusterGauges,
+  setStandaloneClusterGauges,
+  startClusterWiring,
+} from './cluster-wiring.js';
 import { clusterReadBarrier, localReadBarrier } from './consistent-read.js';
 import { type DecisionLog, openDecisionLog } from './decision-log.js';
 import { createDecisionLoop } from './decision-loop.js';
 import { answerQuery } from './dns-answer.js';
 import { mayAnswer } from './dns-gate.js';
 import { createEventHub } from './event-hub.js';
-import { command, createFsm, type EventRecord, idKey } from './fsm.js';
+import { createFsm, type EventRecord, idKey } from './fsm.js';
 import { createNodeGrpc } from './grpc-server.js';
 import { healthTargetsOf } from './health-targets.js';
 import { createOverwatchMetrics, qtypeLabel, refreshAgentGauges, refreshDecisionGauges } from './metrics.js';
@@ -92,7 +97,6 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
 
   let latchedReady = false;
   const agents = createAgentRegistry();
-  const rejectionsLogged = new Map<string, number>();
   const startedMs = performance.now();
   const hub = createEventHub();
   const fsm = createFsm();
@@ -124,65 +128,19 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   };
   const clustered = config.cluster.mode === 'cluster';
   let cluster: ClusterRuntime | undefined;
-  let leaderSeen = '';
-  let roleSeen = '';
-  const onSoftState = (s: SoftState): void => {
-    const leading = s.role === 'leader';
-    metrics.clusterIsLeader.set(leading ? 1 : 0);
-    metrics.clusterState.set(leading ? 2 : s.role === 'follower' ? 0 : 1);
-    if (s.leader !== '' && s.leader !== leaderSeen) {
-      leaderSeen = s.leader;
-      metrics.clusterLeaderChanges.inc();
-      log.info({ leader_id: s.leader }, 'leader elected');
-    }
-    // The seed guide's start-up lines (steps 2 and 3), once per role change.
-    if (s.role !== roleSeen) {
-      roleSeen = s.role;
-      if (leading) log.info({ leader_id: s.leader }, 'this node is now the cluster leader');
-      else if (s.role === 'follower') {
-        log.info({ leader_id: s.leader }, 'this node is now a follower');
-        log.info({ serve_on: 'leader' }, 'DNS queries will be refused (not leader)');
-      } else log.info({ leader_id: s.leader, role: s.role }, 'cluster role changed');
-    }
-    // A new leader decides at once, from the state it applied.
-    if (leading) loopRef.current?.trigger();
-    // Agents report to the leader only: streams still open here move to the new leader.
-    else agentsRef.current?.reroute();
-  };
-  const loopRef: { current: { trigger(): void } | undefined } = { current: undefined };
-  const agentsRef: { current: { reroute(): void } | undefined } = { current: undefined };
+  const roleHooks: RoleHooks = {};
   let dlog: DecisionLog;
   if (clustered) {
-    const clog = createClusterLog({ fsm, log: log.child({ component: 'decisions' }), onApplied });
-    dlog = clog;
-    const c = config.cluster;
-    log.info({ node_name: opts.nodeName }, 'initializing cluster mode components');
-    cluster = await startClusterRuntime({
-      nodeId: opts.nodeName,
+    ({ cluster, dlog } = await startClusterWiring({
+      config,
+      nodeName: opts.nodeName,
       dataDir: opts.dataDir,
-      bindAddress: c.bindAddress,
-      advertise: {
-        raft: c.advertiseAddress === '' ? c.bindAddress : c.advertiseAddress,
-        gossip: c.gossip.bindAddress,
-        grpc: config.grpc.address,
-        api: config.api.address,
-        dns: config.dns.listenAddress,
-      },
-      bootstrap: c.bootstrap,
-      join: c.join,
-      heartbeatTimeoutMs: c.raft.heartbeatTimeoutMs,
-      tls: c.raft.tls,
-      snapshotThreshold: c.raft.snapshotThreshold,
-      snapshotIntervalMs: c.raft.snapshotIntervalMs,
-      electionTimeoutMs: c.raft.electionTimeoutMs,
-      clog,
-      log: log.child({ component: 'raft' }),
-      onSoftState,
-    });
-    log.info(
-      { node_id: opts.nodeName, bind_address: c.bindAddress, cluster_id: cluster.clusterId },
-      'Raft node started',
-    );
+      fsm,
+      metrics,
+      log,
+      onApplied,
+      hooks: roleHooks,
+    }));
   } else {
     const storage = await openFileStorage(join(opts.dataDir, 'decisions'));
     for (const w of storage.warnings)
@@ -227,7 +185,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     onValidation: (_t, r) => metrics.validationChecks.inc({ result: r.ok ? 'success' : 'failure' }),
     active: leading,
   });
-  loopRef.current = loop;
+  roleHooks.decide = () => loop.trigger();
   // Operator writes answer once the change is committed and the decisions it causes are applied, so the
   // next DNS query already reflects it.
   async function proposeAndSettle(cmds: Command[]): Promise<EventRecord[]> {
@@ -255,11 +213,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       Date.now(),
     );
   }
-  if (cluster === undefined) {
-    metrics.clusterIsLeader.set(1);
-    metrics.clusterState.set(2);
-    metrics.clusterMembers.set(1);
-  }
+  if (cluster === undefined) setStandaloneClusterGauges(metrics);
   metrics.clusterLeaderChanges.inc(0);
   refreshHealthyServers();
   refreshGauges();
@@ -355,28 +309,12 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     onThrottled: () => metrics.agentReports.inc({ result: 'throttled' }),
     onRejected: (code) => metrics.agentRejected.inc({ code }),
     ...(cluster === undefined ? {} : { route: () => agentRoute(clusterView) }),
-    onHelloRejected: (agentId, reason) => {
-      // One audit event per agent and reason per 10 minutes: a misconfigured agent retries every few seconds.
-      const key = `${agentId}|${reason}`;
-      const now = performance.now();
-      if ((rejectionsLogged.get(key) ?? Number.NEGATIVE_INFINITY) > now - 600_000) return;
-      rejectionsLogged.set(key, now);
-      if (rejectionsLogged.size > 1000) rejectionsLogged.clear();
-      loop
-        .propose([
-          command(Date.now(), {
-            case: 'appendEvent',
-            value: {
-              event: {
-                reason: `agent ${agentId || '(no id)'} rejected: ${reason}`,
-                source: 'agent',
-                details: { agent: agentId },
-              },
-            },
-          }),
-        ])
-        .catch((e: unknown) => log.error({ err: e }, 'recording agent rejection failed'));
-    },
+    onHelloRejected: createRejectionAudit({
+      propose: (cmds) => loop.propose(cmds),
+      log,
+      now: () => performance.now(),
+      wallClock: () => Date.now(),
+    }),
   });
   const grpcAddr = hostPort(config.grpc.address);
   const grpc = createNodeGrpc({
@@ -402,7 +340,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       ...(cluster === undefined ? {} : { membership: cluster.membership }),
     }),
   });
-  agentsRef.current = agentService;
+  roleHooks.rerouteAgents = () => agentService.reroute();
   const listeners = [dns, grpc, api, metricsServer].filter((l) => l !== undefined);
   const started: Array<{ close(): Promise<void> }> = [];
   try {
@@ -428,18 +366,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   loop.start();
   // Agent silence is judged on the monotonic clock; a sweep a second keeps stale detection within 1 s.
   const sweep = setInterval(() => {
-    if (cluster !== undefined) {
-      const st = cluster.status();
-      metrics.clusterMembers.set(st.clusterSize);
-      metrics.clusterTerm.set(st.term);
-      metrics.clusterCommitIndex.set(st.commitIndex);
-      metrics.clusterAppliedIndex.set(st.lastApplied);
-      metrics.clusterSnapshotIndex.set(cluster.snapshotIndex());
-      // hashicorp/raft's LastContact: 0 on the leader, time since the leader was last heard from elsewhere
-      // (since start if never, so a node that never found a leader still trips a staleness alert).
-      const contact = cluster.raft.lastContact() ?? startedMs;
-      metrics.clusterLastContact.set(st.isLeader ? 0 : (performance.now() - contact) / 1000);
-    }
+    if (cluster !== undefined) refreshClusterGauges(metrics, cluster, startedMs);
     const ow = config.cluster.overwatch;
     const r = agents.sweep(performance.now(), ow.staleThresholdMs, ow.removeAfterMs);
     if (r.staled.length === 0 && r.removed.length === 0) return;
