@@ -24,7 +24,7 @@ Flags (each sets a configuration key; flag > OPENGSLB_* environment > file > def
 ${overwatchFlags.map((f) => `  --${f.flag}${f.boolean ? '' : ' VALUE'}`.padEnd(29) + f.help).join('\n')}
 
 Signals: SIGHUP reloads the configuration; SIGTERM/SIGINT drain and exit.
-Docs: docs/configuration.md (every key), README.md (quick start).`;
+Docs: docs/configuration.md (every key), README.md (quick start), docs/cluster.md (cluster mode).`;
 
 const STOP_DEADLINE_MS = 5000;
 
