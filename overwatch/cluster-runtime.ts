@@ -66,7 +66,13 @@ export interface ClusterRuntimeOptions {
 export interface ClusterRuntime extends ClusterView {
   raft: RaftNode;
   clusterId: string;
+  /** Leads and may serve (false while {@link ClusterRuntime.conflict} is set). */
   isLeader(): boolean;
+  /**
+   * The other cluster's id when this freshly bootstrapped node found that another cluster still counts it as
+   * a member (a wiped node-1 restarted with --bootstrap): it must not serve DNS or decide. Undefined normally.
+   */
+  conflict(): string | undefined;
   /** Removal and leadership transfer (admin RemoveMember, TransferLeadership). */
   membership: Pick<Membership, 'remove' | 'transfer'>;
   /** Index of the latest Raft snapshot on disk (0 none): opengslb_cluster_snapshot_index. */
@@ -105,6 +111,9 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
   }
   const book = new Map<string, MemberAddressBook>([[nodeId, o.advertise]]);
   const hinted = new Map<string, string>();
+  const bootstrappedNow = o.bootstrap && !hasState;
+  /** Set when this node must not serve: see onForeignCluster below. */
+  let conflict: string | undefined;
   const target: { node: RaftNode | undefined } = { node: undefined };
   /** Waits for a role change (transfers), notified from the node's soft-state callback. */
   const softWaiters = new Set<(s: SoftState) => void>();
@@ -164,6 +173,19 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     onPeerAddress: (id, address) => {
       hinted.set(id, address);
       target.node?.hintPeer(id, address);
+    },
+    // A node that was wiped and started again with --bootstrap (the seed's node-1 keeps BOOTSTRAP=true) forms
+    // a new one-node cluster, while its old cluster still lists it and keeps calling it by name. Serving DNS
+    // then would put a second leader next to the real one: stop answering and say what to do instead.
+    onForeignCluster: (other, to) => {
+      if (conflict !== undefined || !bootstrappedNow || to !== nodeId) return;
+      const st = target.node?.status();
+      if (st === undefined || st.conf.voters.length !== 1 || st.conf.learners.length > 0) return;
+      conflict = other;
+      log.error(
+        { cluster_id: clusterId, other_cluster_id: other, data_dir: o.dataDir },
+        'this node bootstrapped a new cluster, but members of another cluster still count it as theirs (was its data dir wiped?); it stops serving. Remove it there (opengslbctl members remove), wipe its data dir again and start it with --join instead of --bootstrap',
+      );
     },
   });
   // A joining node does not know the cluster id yet: Join is the one call accepted without it.
@@ -311,7 +333,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     return {
       mode: 'cluster',
       nodeId,
-      isLeader: st.role === 'leader',
+      isLeader: conflict === undefined && st.role === 'leader',
       leaderId: st.leader,
       leaderAddress: st.leader === '' ? '' : (addressOf(st.leader) ?? ''),
       clusterSize: st.conf.voters.length + st.conf.learners.length,
@@ -348,7 +370,8 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
   return {
     raft: node,
     clusterId,
-    isLeader: () => node.status().role === 'leader',
+    isLeader: () => conflict === undefined && node.status().role === 'leader',
+    conflict: () => conflict,
     membership,
     snapshotIndex: () => storage.snapshot()?.meta.index ?? 0,
     async handOff() {

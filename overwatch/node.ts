@@ -233,7 +233,10 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       const started = performance.now();
       // Cluster mode: the leader answers while it holds its lease, so every answer reflects committed decisions
       // (Oba seed, step 4) and a paused or deposed leader stops at once; with serve_on: any, fresh followers too.
-      if (cluster !== undefined && !mayAnswer(cluster.raft, config.dns, started)) {
+      if (
+        cluster !== undefined &&
+        (cluster.conflict() !== undefined || !mayAnswer(cluster.raft, config.dns, started))
+      ) {
         metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: 'REFUSED' });
         metrics.dnsRefused.inc();
         return { rcode: 'REFUSED', answers: [], authoritative: false };

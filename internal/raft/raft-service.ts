@@ -45,6 +45,12 @@ export interface RaftServiceOptions {
   onPeerAddress?(id: string, address: string): void;
   /** Largest snapshot accepted, in bytes. Default {@link DEFAULT_MAX_SNAPSHOT_BYTES}. */
   maxSnapshotBytes?: number;
+  /**
+   * A call from a node of another cluster was refused; `to` is the node it was addressed to when the call
+   * carried a message ('' otherwise). Lets the shell notice that it was wiped and bootstrapped anew while its
+   * old cluster still counts it as a member.
+   */
+  onForeignCluster?(clusterId: string, to: string): void;
 }
 
 const VOTE_TYPES: ReadonlySet<MessageType> = new Set(['vote', 'vote-resp', 'pre-vote', 'pre-vote-resp']);
@@ -64,8 +70,9 @@ export function raftServiceImpl(
   const { log, handlers = {} } = opts;
   const maxSnapshotBytes = opts.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES;
 
-  const checkCluster = (got: string, ctx: CallContext): void => {
+  const checkCluster = (got: string, ctx: CallContext, to = ''): void => {
     if (got === clusterId) return;
+    opts.onForeignCluster?.(got, to);
     log.warn(
       { peer: ctx.peer, method: ctx.method, clusterId: got },
       'refused Raft call from another cluster',
@@ -86,7 +93,7 @@ export function raftServiceImpl(
   /** Validates one wire message against the cluster and the types allowed in this RPC. */
   const decode = (w: RaftMessage | undefined, ctx: CallContext, allowed: (t: MessageType) => boolean) => {
     if (w === undefined) throw invalid(ctx, 'request carries no message');
-    checkCluster(w.clusterId, ctx);
+    checkCluster(w.clusterId, ctx, w.to);
     const m = messageFromWire(w);
     if (!m.ok) throw invalid(ctx, m.error);
     if (!allowed(m.value.type)) throw invalid(ctx, `${m.value.type} message not accepted by ${ctx.method}`);

@@ -67,6 +67,8 @@ interface Peer {
   abort: AbortController;
   sending: boolean;
   log: Logger;
+  /** Status code of the last failed call since the last success ('' none): a new kind of failure is logged once. */
+  lastFailure: string;
 }
 
 type SnapshotMessage = Message & { snapshot: Snapshot };
@@ -146,12 +148,18 @@ export function createGrpcTransport(opts: GrpcTransportOptions): GrpcTransport {
         const [first] = batch;
         try {
           await call(p, batch);
+          p.lastFailure = '';
           if (first !== undefined && isSnapshot(first)) reports.snapshot(p.id, true);
         } catch (e: unknown) {
           p.stats.failedCalls++;
           const code = e instanceof GrpcError ? statusName(e.code) : 'UNKNOWN';
-          // Every heartbeat to a dead peer fails: debug, not warn, or a dead peer floods the log.
-          p.log.debug({ err: e, code, messages: batch.length }, 'Raft call failed');
+          // Every heartbeat to a dead peer fails: debug, not warn, or a dead peer floods the log. A refusal
+          // (another cluster, a bad certificate) needs an operator: warn once per kind until a call succeeds.
+          const refusal = code !== 'UNAVAILABLE' && code !== 'DEADLINE_EXCEEDED' && code !== 'CANCELLED';
+          if (refusal && code !== p.lastFailure)
+            p.log.warn({ err: e, code, messages: batch.length }, 'Raft peer refused the call');
+          else p.log.debug({ err: e, code, messages: batch.length }, 'Raft call failed');
+          p.lastFailure = code;
           if (first !== undefined && isSnapshot(first)) reports.snapshot(p.id, false);
           if (peers.get(p.id) === p) reports.unreachable(p.id);
         }
@@ -203,6 +211,7 @@ export function createGrpcTransport(opts: GrpcTransportOptions): GrpcTransport {
         stats: old?.stats ?? { dropped: 0, failedCalls: 0 },
         abort: new AbortController(),
         sending: false,
+        lastFailure: '',
         log: log.child({ peer: id }),
       });
       log.info({ peer: id, address }, 'Raft peer address set');
