@@ -20,11 +20,15 @@ const failsWith = (code: status, detail: RegExp) => (e: unknown) => {
 describe('RaftService implementation', () => {
   it('refuses every call from another cluster with FAILED_PRECONDITION and delivers nothing', async (t) => {
     const received: Message[] = [];
+    const told: string[] = [];
+    const onForeignCluster = (other: string, to: string): void => {
+      told.push(`${other}->${to}`);
+    };
     const lb = await startLoopback(t, (server, log) =>
       addService(
         server,
         RaftService,
-        raftServiceImpl((m) => received.push(m), CLUSTER, { log }),
+        raftServiceImpl((m) => received.push(m), CLUSTER, { log, onForeignCluster }),
         { log },
       ),
     );
@@ -42,6 +46,8 @@ describe('RaftService implementation', () => {
     await assert.rejects(c.installSnapshot([{ message: wire('snapshot', 'c2'), last: true }]), foreign);
     await assert.rejects(c.join({ nodeId: 'x', clusterId: 'c2' }), foreign);
     assert.deepEqual(received, [], 'a refused batch delivers none of its messages');
+    // The shell is told which node a foreign message was addressed to (a wiped node learns it is still wanted).
+    assert.deepEqual(told, ['c2->b', 'c2->b', 'c2->b', 'c2->', 'c2->']);
   });
 
   it('refuses messages in the wrong RPC and unserved membership calls', async (t) => {
