@@ -222,6 +222,9 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
       leading = rd.softState.role === 'leader';
       // A leader's freshness is its lease; contact from an earlier leader must not vouch for it later.
       if (leading) contact = undefined;
+      // Ask for the first lease now rather than at the next tick (up to T/10 later): the core holds the read
+      // until this term's no-op commits, and a new leader answers DNS that much sooner after a failover.
+      if (leading) renewLease();
       opts.onSoftState?.(rd.softState);
     }
     if (rd.snapshot !== undefined) {
