@@ -9,11 +9,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { agentPolicy, type RunningAgent, startAgent, waitConnected, waitLogged } from '../testkit/agent.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { agreedLeader, describeClusterProcs, jsonLogLines } from '../testkit/cluster-observe.js';
 import {
-  agreedLeader,
   type ClusterProc,
   createClusterProcs,
-  jsonLogLines,
   removeClusterProcs,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
@@ -128,19 +127,7 @@ describe('cluster mode: agents report to the leader', () => {
     // Paused, the leader misses its heartbeats: the others elect a new leader among themselves.
     oldRun.signal('SIGSTOP');
     const rest = nodes.filter((n) => n !== old);
-    const next = await waitFor(
-      'a new leader among the other two',
-      async () => {
-        const st = await Promise.all(
-          rest.map((n) => (n.run as RunningOpengslb).api('/api/v1/cluster/status')),
-        );
-        const ids = st.map((s) => (s.body as { leader_id: string }).leader_id);
-        return ids[0] !== '' && ids[0] !== old.id && ids.every((i) => i === ids[0])
-          ? rest.find((n) => n.id === ids[0])
-          : undefined;
-      },
-      10_000,
-    );
+    const next = await waitFor('a new leader among the other two', () => agreedLeader(rest, 3), 10_000);
     oldRun.signal('SIGCONT');
     // The old leader steps down and moves its agent streams off; the agent lands on the new leader.
     await waitFor(
@@ -152,8 +139,8 @@ describe('cluster mode: agents report to the leader', () => {
           ? true
           : undefined,
       10_000,
-    ).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${oldRun.output().slice(-5000)}`);
+    ).catch(async (e: unknown) => {
+      throw new Error(`${String(e)}\n${await describeClusterProcs([old], 60)}`);
     });
     const landed = await waitLogged(a, 'connected to overwatch', 15_000, welcomes + 1);
     const last = landed[landed.length - 1];

@@ -18,10 +18,9 @@ import { GrpcError } from '../../internal/grpc/grpc-error.js';
 import { createRecorder, type Recorder, type RecorderStats, renderHistory } from '../sim/history.js';
 import { checkLinearizable, registerModel } from '../sim/linearizability.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { agreedLeader, clusterStatusOf } from '../testkit/cluster-observe.js';
 import {
-  agreedLeader,
   type ClusterProc,
-  clusterStatusOf,
   createClusterProcs,
   healClusterProcs,
   isolateClusterProc,

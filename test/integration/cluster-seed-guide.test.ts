@@ -13,12 +13,10 @@ import { startBackends, type TestBackend } from '../testkit/backends.js';
 import {
   agreedLeader,
   type ClusterMemberJson,
-  type ClusterProc,
-  createClusterProcs,
   jsonLogLines,
   type LogLine,
-  removeClusterProcs,
-} from '../testkit/cluster-procs.js';
+} from '../testkit/cluster-observe.js';
+import { type ClusterProc, createClusterProcs, removeClusterProcs } from '../testkit/cluster-procs.js';
 import { startOpengslb } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
