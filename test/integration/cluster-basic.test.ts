@@ -13,19 +13,17 @@ import { OverrideAction, OverwatchService } from '../../internal/gen/opengslb/v1
 import { createClient } from '../../internal/grpc/client.js';
 import { GrpcError } from '../../internal/grpc/grpc-error.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { agreedLeader, clusterStatusOf, describeClusterProcs } from '../testkit/cluster-observe.js';
+import {
+  type ClusterProc,
+  createClusterProcs,
+  killClusterProc,
+  removeClusterProcs,
+  startClusterProc,
+} from '../testkit/cluster-procs.js';
 import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { deleteOverride, overridePath, overridesOf, putOverride } from '../testkit/observe-decisions.js';
-import {
-  allocatePorts,
-  createDataDir,
-  type DataDir,
-  metricValue,
-  type Ports,
-  type RunningOpengslb,
-  rcodeOf,
-  startOpengslb,
-} from '../testkit/opengslb.js';
-import { freePort } from '../testkit/ports.js';
+import { metricValue, type RunningOpengslb, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
 const NAME = 'app.example.com';
@@ -35,103 +33,17 @@ const FAILOVER_MS = 5000;
 const ELECTION_MS = 300;
 const LEADER_CHANGES = 'opengslb_cluster_leader_changes_total';
 
-interface StatusJson {
-  mode: string;
-  node_id: string;
-  is_leader: boolean;
-  leader_id: string;
-  leader_address: string;
-  cluster_size: number;
-  state: string;
-}
-
-interface MemberJson {
-  id: string;
-  address: string;
-  state: string;
-  is_voter: boolean;
-}
-
-interface ClusterNode {
-  id: string;
-  ports: Ports;
-  raft: string;
-  data: DataDir;
-  args: string[];
-  run: RunningOpengslb | undefined;
-}
-
-async function statusOf(n: ClusterNode): Promise<StatusJson> {
-  if (n.run === undefined) throw new Error(`${n.id} is not running`);
-  return (await n.run.api('/api/v1/cluster/status')).body as StatusJson;
-}
-
-/** The one leader all running nodes agree on, with every member a voter; undefined until then. */
-async function agreedLeader(nodes: readonly ClusterNode[], size: number): Promise<ClusterNode | undefined> {
-  const live = nodes.filter((n) => n.run !== undefined);
-  const statuses = await Promise.all(live.map(statusOf));
-  const leaders = statuses.filter((s) => s.is_leader);
-  if (leaders.length !== 1) return undefined;
-  const id = leaders[0]?.node_id;
-  if (!statuses.every((s) => s.leader_id === id && s.cluster_size === size)) return undefined;
-  const leader = live.find((n) => n.id === id);
-  if (leader?.run === undefined) return undefined;
-  // Every node, not just the leader, must have applied the promotions: a follower that still counts two
-  // voters cannot help elect a successor if the leader is killed next.
-  for (const n of live) {
-    const members = (await n.run?.api('/api/v1/cluster/members'))?.body as
-      | { members: MemberJson[] }
-      | undefined;
-    if (members?.members.length !== size || !members.members.every((m) => m.is_voter)) return undefined;
-  }
-  return leader;
-}
-
 describe('cluster mode: three processes', () => {
   let backends: TestBackend[] = [];
   let config = '';
-  const nodes: ClusterNode[] = [];
-
-  async function start(n: ClusterNode): Promise<void> {
-    n.run = await startOpengslb({
-      config,
-      ports: n.ports,
-      dataDir: n.data.path,
-      args: [
-        '--node-name',
-        n.id,
-        '--bind-address',
-        n.raft,
-        '--dns-listen-address',
-        `127.0.0.1:${n.ports.dns}`,
-        '--api-address',
-        `127.0.0.1:${n.ports.api}`,
-        '--metrics-address',
-        `127.0.0.1:${n.ports.metrics}`,
-        '--grpc-address',
-        `127.0.0.1:${n.ports.grpc}`,
-        ...n.args,
-      ],
-    });
-  }
+  let nodes: ClusterProc[] = [];
+  const start = (n: ClusterProc) => startClusterProc(n, config);
 
   before(async () => {
     backends = await startBackends([BACKEND]);
     const port = backends[0]?.port ?? 0;
-    for (const id of ['node-1', 'node-2', 'node-3']) {
-      nodes.push({
-        id,
-        ports: await allocatePorts(),
-        raft: `127.0.0.1:${await freePort()}`,
-        data: createDataDir(),
-        args: [],
-        run: undefined,
-      });
-    }
-    const [n1, n2, n3] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-    n1.args = ['--bootstrap'];
-    n2.args = ['--join', n1.raft];
-    n3.args = ['--join', `${n1.raft},${n2.raft}`];
+    nodes = await createClusterProcs(3);
+    const [n1] = nodes as [ClusterProc];
     // One configuration for all three; each node's listeners come from its flags.
     config = [
       gslbConfig(n1.ports, {
@@ -144,8 +56,7 @@ describe('cluster mode: three processes', () => {
   });
 
   after(async () => {
-    await Promise.all(nodes.map((n) => n.run?.stop()));
-    for (const n of nodes) n.data.remove();
+    await removeClusterProcs(nodes);
     await Promise.all(backends.map((b) => b.stop()));
   });
 
@@ -182,7 +93,7 @@ describe('cluster mode: three processes', () => {
   it('forwards writes on a follower to the leader; the follower sees its own write at once', async () => {
     const leader = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
     const target = `${BACKEND}:${backends[0]?.port ?? 0}`;
-    const [f1, f2] = nodes.filter((x) => x !== leader) as [ClusterNode, ClusterNode];
+    const [f1, f2] = nodes.filter((x) => x !== leader) as [ClusterProc, ClusterProc];
     assert.ok(f1.run !== undefined && f2.run !== undefined && leader.run !== undefined);
     const put = await putOverride(f1.run, NAME, target, { action: 'drain', reason: 'maintenance' });
     assert.equal(put.status, 200, `${f1.id} forwards: ${JSON.stringify(put.body)}`);
@@ -226,11 +137,8 @@ describe('cluster mode: three processes', () => {
 
   it('elects a new leader within 5 s of a SIGKILL, and the killed node rejoins as a follower', async () => {
     const old = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
-    const run = old.run;
-    assert.ok(run !== undefined);
-    run.signal('SIGKILL');
-    await run.exited;
-    old.run = undefined;
+    assert.ok(old.run !== undefined);
+    await killClusterProc(old);
     const killedAt = performance.now();
     const next = await waitFor('a new leader', () => agreedLeader(nodes, 3), FAILOVER_MS);
     assert.notEqual(next.id, old.id);
@@ -243,12 +151,11 @@ describe('cluster mode: three processes', () => {
     await start(old);
     const after = await waitFor('the same leader over all three', () => agreedLeader(nodes, 3), 10_000).catch(
       async (e: unknown) => {
-        const seen = await Promise.all(nodes.map((n) => statusOf(n).catch(String)));
-        throw new Error(`${String(e)}; statuses ${JSON.stringify(seen)}\n${old.run?.output() ?? ''}`);
+        throw new Error(`${String(e)}\n${await describeClusterProcs(nodes)}`);
       },
     );
     assert.equal(after.id, next.id);
-    const st = await statusOf(old);
+    const st = await clusterStatusOf(old);
     assert.equal(st.is_leader, false);
     assert.equal(st.state, 'follower');
     const restarted = old.run as RunningOpengslb | undefined;
@@ -260,7 +167,7 @@ describe('cluster mode: three processes', () => {
   it('hands leadership off on SIGTERM: a new leader without an election timeout, exit 0', async () => {
     const old = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
     const survivors = nodes.filter((n) => n !== old);
-    const changes = async (n: ClusterNode): Promise<number> =>
+    const changes = async (n: ClusterProc): Promise<number> =>
       metricValue((await (n.run as RunningOpengslb).metrics()) ?? '', LEADER_CHANGES) ?? Number.NaN;
     const before = await Promise.all(survivors.map(changes));
     const run = old.run;
@@ -293,17 +200,13 @@ describe('cluster mode: three processes', () => {
 
   it('answers writes with 503 + Retry-After / UNAVAILABLE when there is no leader', async () => {
     const leader = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
-    const [lone, other] = nodes.filter((x) => x !== leader) as [ClusterNode, ClusterNode];
-    for (const n of [leader, other]) {
-      n.run?.signal('SIGKILL');
-      await n.run?.exited;
-      n.run = undefined;
-    }
+    const [lone, other] = nodes.filter((x) => x !== leader) as [ClusterProc, ClusterProc];
+    for (const n of [leader, other]) await killClusterProc(n);
     const run = lone.run;
     assert.ok(run !== undefined);
     await waitFor(
       'no leader known',
-      async () => ((await statusOf(lone)).leader_id === '' ? true : undefined),
+      async () => ((await clusterStatusOf(lone)).leader_id === '' ? true : undefined),
       5000,
     );
     const target = `${BACKEND}:${backends[0]?.port ?? 0}`;

@@ -14,18 +14,16 @@ import { after, before, describe, it } from 'node:test';
 import type dnsPacket from 'dns-packet';
 import { queryUdp } from '../../internal/dns/client.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
+import { agreedLeader, clusterStatusOf, describeClusterProcs } from '../testkit/cluster-observe.js';
 import {
-  allocatePorts,
-  answerData,
-  createDataDir,
-  type DataDir,
-  type Ports,
-  type RunningOpengslb,
-  rcodeOf,
-  startOpengslb,
-} from '../testkit/opengslb.js';
-import { freePort } from '../testkit/ports.js';
+  type ClusterProc,
+  createClusterProcs,
+  removeClusterProcs,
+  runOf,
+  startClusterProc,
+} from '../testkit/cluster-procs.js';
+import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
+import { answerData, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
 const NAME = 'app.example.com';
@@ -41,54 +39,16 @@ const TOLERANCE_MS = 200;
 /** Every probe in a loop is bounded by this count as well as by its deadline. */
 const MAX_PROBES = 400;
 
-interface ClusterNode {
-  id: string;
-  ports: Ports;
-  raft: string;
-  data: DataDir;
-  args: string[];
-  run: RunningOpengslb | undefined;
-}
-
-interface StatusJson {
-  node_id: string;
-  is_leader: boolean;
-  leader_id: string;
-  state: string;
-  cluster_size: number;
-}
-
-function runOf(n: ClusterNode): RunningOpengslb {
-  if (n.run === undefined) throw new Error(`${n.id} is not running`);
-  return n.run;
-}
-
-async function statusOf(n: ClusterNode): Promise<StatusJson> {
-  return (await runOf(n).api('/api/v1/cluster/status')).body as StatusJson;
-}
-
-/**
- * The leader every node in `nodes` agrees on, in a configuration of three voters, and that answers A records;
- * undefined until then.
- */
-async function servingLeader(nodes: readonly ClusterNode[]): Promise<ClusterNode | undefined> {
-  const statuses = await Promise.all(nodes.map(statusOf));
-  const leaders = statuses.filter((s) => s.is_leader);
-  const id = leaders[0]?.node_id;
-  if (leaders.length !== 1 || !statuses.every((s) => s.leader_id === id && s.cluster_size === 3))
-    return undefined;
-  const leader = nodes.find((n) => n.id === id);
+/** The leader every node in `group` agrees on, over three voters, once it answers A records; else undefined. */
+async function servingLeader(group: readonly ClusterProc[]): Promise<ClusterProc | undefined> {
+  const leader = await agreedLeader(group, 3);
   if (leader === undefined) return undefined;
-  const members = (await runOf(leader).api('/api/v1/cluster/members')).body as {
-    members: { is_voter: boolean }[];
-  };
-  if (members.members.length !== 3 || !members.members.every((m) => m.is_voter)) return undefined;
   const r = await runOf(leader).udp(NAME);
   return rcodeOf(r) === 'NOERROR' && answerData(r, 'A').length > 0 ? leader : undefined;
 }
 
 /** A query with a long timeout: it may wait in the socket of a stopped process. */
-const queryLate = (n: ClusterNode, timeoutMs: number): Promise<dnsPacket.DecodedPacket> =>
+const queryLate = (n: ClusterProc, timeoutMs: number): Promise<dnsPacket.DecodedPacket> =>
   queryUdp('127.0.0.1', n.ports.dns, NAME, 'A', { timeoutMs });
 
 /** "NOERROR with an A record", "REFUSED", another rcode, or "no answer". */
@@ -105,7 +65,7 @@ async function outcome(p: Promise<dnsPacket.DecodedPacket>): Promise<string> {
 
 describe('cluster mode: the leader lease on the DNS path', () => {
   let backends: TestBackend[] = [];
-  const nodes: ClusterNode[] = [];
+  let nodes: ClusterProc[] = [];
   let baseConfig = '';
 
   const configWith = (dns: Record<string, string>): string =>
@@ -116,29 +76,6 @@ describe('cluster mode: the leader lease on the DNS path', () => {
         .join('')}`,
     );
 
-  async function start(n: ClusterNode): Promise<void> {
-    n.run = await startOpengslb({
-      config: baseConfig,
-      ports: n.ports,
-      dataDir: n.data.path,
-      args: [
-        '--node-name',
-        n.id,
-        '--bind-address',
-        n.raft,
-        '--dns-listen-address',
-        `127.0.0.1:${n.ports.dns}`,
-        '--api-address',
-        `127.0.0.1:${n.ports.api}`,
-        '--metrics-address',
-        `127.0.0.1:${n.ports.metrics}`,
-        '--grpc-address',
-        `127.0.0.1:${n.ports.grpc}`,
-        ...n.args,
-      ],
-    });
-  }
-
   /** SIGCONT to every node, so a failed assertion never leaves a stopped process behind. */
   const resumeAll = (): void => {
     for (const n of nodes) n.run?.signal('SIGCONT');
@@ -147,20 +84,8 @@ describe('cluster mode: the leader lease on the DNS path', () => {
   before(async () => {
     backends = await startBackends([BACKEND]);
     const port = backends[0]?.port ?? 0;
-    for (const id of ['node-1', 'node-2', 'node-3']) {
-      nodes.push({
-        id,
-        ports: await allocatePorts(),
-        raft: `127.0.0.1:${await freePort()}`,
-        data: createDataDir(),
-        args: [],
-        run: undefined,
-      });
-    }
-    const [n1, n2, n3] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-    n1.args = ['--bootstrap'];
-    n2.args = ['--join', n1.raft];
-    n3.args = ['--join', `${n1.raft},${n2.raft}`];
+    nodes = await createClusterProcs(3);
+    const [n1] = nodes as [ClusterProc];
     const raft = { heartbeat_timeout: `${HEARTBEAT_MS}ms`, election_timeout: `${ELECTION_MS}ms` };
     baseConfig = [
       gslbConfig(n1.ports, {
@@ -170,20 +95,19 @@ describe('cluster mode: the leader lease on the DNS path', () => {
       `cluster: ${JSON.stringify({ mode: 'cluster', raft })}`,
       '',
     ].join('\n');
-    for (const n of nodes) await start(n);
+    for (const n of nodes) await startClusterProc(n, baseConfig);
     await waitFor('a leader answering DNS over three nodes', () => servingLeader(nodes), 20_000);
   });
 
   after(async () => {
     resumeAll();
-    await Promise.all(nodes.map((n) => n.run?.stop()));
-    for (const n of nodes) n.data.remove();
+    await removeClusterProcs(nodes);
     await Promise.all(backends.map((b) => b.stop()));
   });
 
   it('serve_on any: a follower answers while it hears from the leader, REFUSED after max_stale', async (t) => {
     const leader = await waitFor('a serving leader', () => servingLeader(nodes), 10_000);
-    const [follower, other] = nodes.filter((n) => n !== leader) as [ClusterNode, ClusterNode];
+    const [follower, other] = nodes.filter((n) => n !== leader) as [ClusterProc, ClusterProc];
     const run = runOf(follower);
     assert.equal(await outcome(run.udp(NAME)), 'REFUSED', 'serve_on leader (default): the follower refuses');
     run.writeConfig(configWith({ serve_on: 'any', max_stale: `${MAX_STALE_MS}ms` }));
@@ -244,10 +168,7 @@ describe('cluster mode: the leader lease on the DNS path', () => {
         () => servingLeader(others),
         10_000,
       ).catch(async (e: unknown) => {
-        const seen = await Promise.all(others.map((n) => statusOf(n).catch(String)));
-        throw new Error(
-          `${String(e)}; statuses ${JSON.stringify(seen)}\n${others[0]?.run?.output().slice(-6000)}`,
-        );
+        throw new Error(`${String(e)}\n${await describeClusterProcs(others)}`);
       });
       assert.notEqual(next.id, old.id);
       queued.push(...Array.from({ length: 10 }, () => outcome(queryLate(old, 15_000))));
@@ -267,7 +188,7 @@ describe('cluster mode: the leader lease on the DNS path', () => {
     await waitFor(
       `${old.id} to follow the new leader`,
       async () => {
-        const st = await statusOf(old);
+        const st = await clusterStatusOf(old);
         return st.state === 'follower' && st.leader_id !== '' && st.leader_id !== old.id ? true : undefined;
       },
       10_000,
