@@ -13,20 +13,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
-import { type FaultProxy, socketOwner, startFaultProxy } from '../testkit/fault-proxy.js';
-import { deleteOverride, overridesOf, putOverride } from '../testkit/observe-decisions.js';
 import {
-  allocatePorts,
-  answerData,
-  createDataDir,
-  type DataDir,
-  type Ports,
-  type RunningOpengslb,
-  rcodeOf,
-  startOpengslb,
-} from '../testkit/opengslb.js';
-import { freePort } from '../testkit/ports.js';
+  agreedLeader,
+  allVoters,
+  clusterMembersOf,
+  clusterStatusOf,
+  describeClusterProcs,
+} from '../testkit/cluster-observe.js';
+import {
+  type ClusterProc,
+  createClusterProcs,
+  healClusterProcs,
+  isolateClusterProc,
+  proxyOf,
+  removeClusterProcs,
+  startClusterProc,
+} from '../testkit/cluster-procs.js';
+import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
+import { deleteOverride, overridesOf, putOverride } from '../testkit/observe-decisions.js';
+import { answerData, type RunningOpengslb, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
 const NAME = 'app.example.com';
@@ -45,25 +50,6 @@ const TOLERANCE_MS = 250;
 const CUT_HOLD_MS = 5 * ELECTION_MS;
 const POLL_EVERY_MS = 5;
 
-interface StatusJson {
-  node_id: string;
-  is_leader: boolean;
-  leader_id: string;
-  cluster_size: number;
-  state: string;
-}
-
-interface ClusterNode {
-  id: string;
-  ports: Ports;
-  /** Where the node binds its Raft port. */
-  raft: string;
-  proxy: FaultProxy;
-  data: DataDir;
-  args: string[];
-  run: RunningOpengslb | undefined;
-}
-
 /** One DNS answer seen by the poller; `at` is when it arrived (performance.now()). */
 interface Answer {
   node: string;
@@ -72,118 +58,16 @@ interface Answer {
   addresses: string[];
 }
 
-async function statusOf(n: ClusterNode): Promise<StatusJson> {
-  if (n.run === undefined) throw new Error(`${n.id} is not running`);
-  return (await n.run.api('/api/v1/cluster/status')).body as StatusJson;
-}
-
-/**
- * True once every node in `group` sees `size` voters. A promotion is in a node's configuration only once that
- * node has the entry, so the leader's view alone is not enough: cut the leader right after it promoted the last
- * learner and the others may still count two voters, one of them the cut leader.
- */
-async function allVoters(group: readonly ClusterNode[], size: number): Promise<true | undefined> {
-  for (const n of group) {
-    const body = (await n.run?.api('/api/v1/cluster/members'))?.body as { members: { is_voter: boolean }[] };
-    if (body.members.length !== size || !body.members.every((m) => m.is_voter)) return undefined;
-  }
-  return true;
-}
-
-/** The one leader every node in `group` agrees on (cluster size `size`), or undefined. */
-async function leaderOf(group: readonly ClusterNode[], size: number): Promise<ClusterNode | undefined> {
-  const statuses = await Promise.all(group.map(statusOf));
-  const leaders = statuses.filter((s) => s.is_leader);
-  if (leaders.length !== 1) return undefined;
-  const id = leaders[0]?.node_id;
-  if (!statuses.every((s) => s.leader_id === id && s.cluster_size === size)) return undefined;
-  return group.find((n) => n.id === id);
-}
-
 // The proxies tell connections apart by owner pid from /proc (test/testkit/fault-proxy.ts).
 const skip = process.platform === 'linux' ? false : 'needs Linux /proc to isolate a node both ways';
 
 describe('cluster mode: network partitions through fault proxies', { skip }, () => {
   let backends: TestBackend[] = [];
   let config = '';
-  const nodes: ClusterNode[] = [];
+  let nodes: ClusterProc[] = [];
   const answers: Answer[] = [];
   let polling = false;
   let poller: Promise<void> = Promise.resolve();
-
-  /**
-   * Starts `n`; when another process took one of its listener ports meanwhile (the proxies and nodes open many
-   * connections from the ephemeral range the ports were drawn from), retries with fresh ones.
-   */
-  async function start(n: ClusterNode): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await startOnce(n);
-        return;
-      } catch (e: unknown) {
-        if (attempt >= 3 || !String(e).includes('EADDRINUSE')) throw e;
-        n.ports = await allocatePorts();
-      }
-    }
-  }
-
-  async function startOnce(n: ClusterNode): Promise<void> {
-    n.run = await startOpengslb({
-      config,
-      ports: n.ports,
-      dataDir: n.data.path,
-      args: [
-        '--node-name',
-        n.id,
-        '--bind-address',
-        n.raft,
-        '--advertise-address',
-        n.proxy.address,
-        '--dns-listen-address',
-        `127.0.0.1:${n.ports.dns}`,
-        '--api-address',
-        `127.0.0.1:${n.ports.api}`,
-        '--metrics-address',
-        `127.0.0.1:${n.ports.metrics}`,
-        '--grpc-address',
-        `127.0.0.1:${n.ports.grpc}`,
-        ...n.args,
-      ],
-    });
-  }
-
-  /** The node id owning the client end of a connection into a proxy (the running nodes' pids only). */
-  async function identify(remotePort: number, localPort: number): Promise<string | undefined> {
-    const live = nodes.filter((n) => n.run?.proc.pid !== undefined);
-    const pid = await socketOwner(
-      remotePort,
-      localPort,
-      live.map((n) => n.run?.proc.pid as number),
-    );
-    return live.find((n) => n.run?.proc.pid === pid)?.id;
-  }
-
-  /** Statuses, proxy counters and the tail of every node's log, for a failure message. */
-  async function describeNodes(): Promise<string> {
-    const parts = await Promise.all(
-      nodes.map(async (n) => {
-        const st = await statusOf(n).catch((e: unknown) => String(e));
-        const log = (n.run?.output() ?? '').split('\n').slice(-40).join('\n');
-        return `--- ${n.id} ${JSON.stringify(st)} proxy ${JSON.stringify(n.proxy.stats())}\n${log}`;
-      }),
-    );
-    return parts.join('\n');
-  }
-
-  /** Cuts `n` off from every other node, both ways. */
-  function isolate(n: ClusterNode): void {
-    n.proxy.cut();
-    for (const o of nodes) if (o !== n) o.proxy.cut({ from: [n.id] });
-  }
-
-  function healAll(): void {
-    for (const n of nodes) n.proxy.heal();
-  }
 
   /** Queries every running node every POLL_EVERY_MS until stopped (bounded by a 2-minute deadline). */
   function startPolling(): void {
@@ -230,7 +114,7 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
    */
   async function partitionRound(
     t: TestContext,
-    old: ClusterNode,
+    old: ClusterProc,
     cut: () => void,
     what: string,
   ): Promise<void> {
@@ -247,10 +131,10 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
     cut();
     const next = await waitFor(
       `a new leader of ${majority.map((n) => n.id)}`,
-      () => leaderOf(majority, 3),
+      () => agreedLeader(majority, 3),
       5000,
     ).catch(async (e: unknown) => {
-      throw new Error(`${String(e)}\n${await describeNodes()}`);
+      throw new Error(`${String(e)}\n${await describeClusterProcs(nodes)}`);
     });
     assert.notEqual(next.id, old.id);
     await waitFor(
@@ -277,10 +161,10 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
       () => (performance.now() - cutAt >= CUT_HOLD_MS ? true : undefined),
       CUT_HOLD_MS + 1000,
     );
-    const oldStatus = await statusOf(old);
+    const oldStatus = await clusterStatusOf(old);
     assert.equal(oldStatus.is_leader, false, `${old.id} does not lead while cut off`);
     const healAt = performance.now();
-    healAll();
+    healClusterProcs(nodes);
 
     const during = answers.slice(from).filter((a) => a.node === old.id && a.at <= healAt);
     const lastNoError = during.filter((a) => a.rcode === 'NOERROR').at(-1);
@@ -299,9 +183,13 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
       `${old.id} kept answering (REFUSED) while cut: ${refusedAfter.length}`,
     );
 
-    const healed = await waitFor('one leader over all three after the heal', () => leaderOf(nodes, 3), 5000);
+    const healed = await waitFor(
+      'one leader over all three after the heal',
+      () => agreedLeader(nodes, 3),
+      5000,
+    );
     assert.equal(healed.id, next.id, 'the rejoining node does not disturb the new leader (pre-vote)');
-    const st = await statusOf(old);
+    const st = await clusterStatusOf(old);
     assert.equal(st.state, 'follower');
     await waitFor(
       `the override written during the cut on ${old.id}`,
@@ -324,22 +212,8 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
   before(async () => {
     backends = await startBackends([BACKEND]);
     const port = backends[0]?.port ?? 0;
-    for (const id of ['node-1', 'node-2', 'node-3']) {
-      const raft = `127.0.0.1:${await freePort()}`;
-      nodes.push({
-        id,
-        ports: await allocatePorts(),
-        raft,
-        proxy: await startFaultProxy({ target: raft, identify }),
-        data: createDataDir(),
-        args: [],
-        run: undefined,
-      });
-    }
-    const [n1, n2, n3] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-    n1.args = ['--bootstrap'];
-    n2.args = ['--join', n1.proxy.address];
-    n3.args = ['--join', `${n1.proxy.address},${n2.proxy.address}`];
+    nodes = await createClusterProcs(3, { proxies: true });
+    const [n1] = nodes as [ClusterProc];
     config = [
       gslbConfig(n1.ports, {
         regions: [{ name: 'r1', servers: [{ address: BACKEND, port }], health_check: FAST_CHECK }],
@@ -351,31 +225,27 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
       })}`,
       '',
     ].join('\n');
-    for (const n of nodes) await start(n);
+    for (const n of nodes) await startClusterProc(n, config);
   });
 
   after(async () => {
     // A failed round may leave a cut in place; heal first so a leader's SIGTERM hand-off can reach a peer.
-    healAll();
+    healClusterProcs(nodes);
     await stopPolling();
-    await Promise.all(nodes.map((n) => n.run?.stop()));
-    await Promise.all(nodes.map((n) => n.proxy.close()));
-    for (const n of nodes) n.data.remove();
+    await removeClusterProcs(nodes);
     await Promise.all(backends.map((b) => b.stop()));
   });
 
   it('advertises the proxies: every member entry carries the proxy address, not the bound port', async () => {
-    const leader = await waitFor('one leader over three voters', () => leaderOf(nodes, 3), 15_000);
-    const members = (await leader.run?.api('/api/v1/cluster/members'))?.body as {
-      members: { id: string; address: string; is_voter: boolean }[];
-    };
+    const leader = await waitFor('one leader over three voters', () => agreedLeader(nodes, 3), 15_000);
+    const members = await clusterMembersOf(leader);
     for (const n of nodes) {
-      const m = members.members.find((x) => x.id === n.id);
-      assert.equal(m?.address, n.proxy.address, `${n.id} in ${JSON.stringify(members)}`);
+      const m = members.find((x) => x.id === n.id);
+      assert.equal(m?.address, proxyOf(n).address, `${n.id} in ${JSON.stringify(members)}`);
     }
     await waitFor('every node sees three voters', () => allVoters(nodes, 3), 10_000);
     assert.ok(
-      nodes.every((n) => n.proxy.stats().forwardedBytes > 0),
+      nodes.every((n) => proxyOf(n).stats().forwardedBytes > 0),
       'Raft traffic goes through every proxy',
     );
     startPolling();
@@ -387,18 +257,18 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
   });
 
   it('isolated leader (both ways): stops answering within its lease, rejoins as a follower', async (t) => {
-    const old = await waitFor('one leader', () => leaderOf(nodes, 3), 5000);
-    await partitionRound(t, old, () => isolate(old), 'isolated both ways');
+    const old = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
+    await partitionRound(t, old, () => isolateClusterProc(nodes, old), 'isolated both ways');
     // The proxies cut the isolated node's own connections too (owner lookup worked).
     const others = nodes.filter((n) => n !== old);
     assert.ok(
-      others.every((n) => n.proxy.stats().cutConnections > 0),
-      `connections from ${old.id} were cut on ${others.map((n) => `${n.id}: ${JSON.stringify(n.proxy.stats())}`)}`,
+      others.every((n) => proxyOf(n).stats().cutConnections > 0),
+      `connections from ${old.id} were cut on ${others.map((n) => `${n.id}: ${JSON.stringify(proxyOf(n).stats())}`)}`,
     );
   });
 
   it("one-way cut (only the leader's inbound proxy): the leader hears no replies and steps down", async (t) => {
-    const old = await waitFor('one leader', () => leaderOf(nodes, 3), 5000);
-    await partitionRound(t, old, () => old.proxy.cut(), 'inbound cut');
+    const old = await waitFor('one leader', () => agreedLeader(nodes, 3), 5000);
+    await partitionRound(t, old, () => proxyOf(old).cut(), 'inbound cut');
   });
 });
