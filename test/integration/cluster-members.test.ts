@@ -18,99 +18,29 @@ import {
   type TlsFixtures,
 } from '../../internal/grpc/testkit/tls-fixtures.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { agreedLeader, clusterMembersOf } from '../testkit/cluster-observe.js';
+import {
+  type ClusterProc,
+  clusterProcArgs,
+  createClusterProc,
+  createClusterProcs,
+  removeClusterProcs,
+  runOf,
+  startClusterProc,
+} from '../testkit/cluster-procs.js';
 import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { runCtl } from '../testkit/ctl.js';
-import {
-  allocatePorts,
-  createDataDir,
-  type DataDir,
-  OPENGSLB_BIN,
-  type Ports,
-  type RunningOpengslb,
-  rcodeOf,
-  startOpengslb,
-} from '../testkit/opengslb.js';
-import { freePort } from '../testkit/ports.js';
+import { OPENGSLB_BIN, type Ports, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
 const NAME = 'app.example.com';
 const BACKEND = '127.0.0.1';
 
-interface MemberJson {
-  id: string;
-  address: string;
-  state: string;
-  is_voter: boolean;
-  gossip_address: string;
-  grpc_address: string;
-}
-
-interface ClusterNode {
-  id: string;
-  ports: Ports;
-  raft: string;
-  gossip: string;
-  data: DataDir;
-  args: string[];
-  run: RunningOpengslb | undefined;
-}
-
-const runOf = (n: ClusterNode): RunningOpengslb => {
-  if (n.run === undefined) throw new Error(`${n.id} is not running`);
-  return n.run;
-};
-
-async function membersOf(n: ClusterNode): Promise<MemberJson[]> {
-  return ((await runOf(n).api('/api/v1/cluster/members')).body as { members: MemberJson[] }).members;
-}
-
-/** The one leader every node in `nodes` agrees on, over exactly `size` voters; undefined until then. */
-async function agreedLeader(nodes: readonly ClusterNode[], size: number): Promise<ClusterNode | undefined> {
-  const statuses = await Promise.all(
-    nodes.map(async (n) => (await runOf(n).api('/api/v1/cluster/status')).body as Record<string, unknown>),
-  );
-  const leaders = statuses.filter((s) => s['is_leader'] === true);
-  if (leaders.length !== 1) return undefined;
-  const id = leaders[0]?.['node_id'];
-  if (!statuses.every((s) => s['leader_id'] === id && s['cluster_size'] === size)) return undefined;
-  const leader = nodes.find((n) => n.id === id);
-  if (leader === undefined) return undefined;
-  const members = await membersOf(leader);
-  return members.length === size && members.every((m) => m.is_voter) ? leader : undefined;
-}
-
 /** Three nodes (node-1 bootstraps, the others join) with `extraRaft()` merged into cluster.raft. */
 function clusterHarness(extraRaft: () => Record<string, unknown>) {
   let backends: TestBackend[] = [];
   let config = '';
-  const nodes: ClusterNode[] = [];
-  const newNode = async (id: string): Promise<ClusterNode> => ({
-    id,
-    ports: await allocatePorts(),
-    raft: `127.0.0.1:${await freePort()}`,
-    gossip: `127.0.0.1:${await freePort()}`,
-    data: createDataDir(),
-    args: [],
-    run: undefined,
-  });
-  const start = async (n: ClusterNode, cfg = config): Promise<void> => {
-    n.run = await startOpengslb({
-      config: cfg,
-      ports: n.ports,
-      dataDir: n.data.path,
-      args: [
-        ...['--node-name', n.id, '--bind-address', n.raft, '--gossip-address', n.gossip],
-        ...['--dns-listen-address', `127.0.0.1:${n.ports.dns}`, '--api-address', `127.0.0.1:${n.ports.api}`],
-        ...[
-          '--metrics-address',
-          `127.0.0.1:${n.ports.metrics}`,
-          '--grpc-address',
-          `127.0.0.1:${n.ports.grpc}`,
-        ],
-        ...n.args,
-      ],
-    });
-  };
+  const nodes: ClusterProc[] = [];
   const configWith = (cluster: Record<string, unknown>): string =>
     [
       gslbConfig(nodes[0]?.ports as Ports, {
@@ -131,22 +61,15 @@ function clusterHarness(extraRaft: () => Record<string, unknown>) {
     ].join('\n');
   return {
     nodes,
-    newNode,
-    start,
     configWith,
     async setUp(): Promise<void> {
       backends = await startBackends([BACKEND]);
-      for (const id of ['node-1', 'node-2', 'node-3']) nodes.push(await newNode(id));
-      const [n1, n2, n3] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-      n1.args = ['--bootstrap'];
-      n2.args = ['--join', n1.raft];
-      n3.args = ['--join', `${n1.raft},${n2.raft}`];
+      nodes.push(...(await createClusterProcs(3, { gossip: true })));
       config = configWith(extraRaft());
-      for (const n of nodes) await start(n);
+      for (const n of nodes) await startClusterProc(n, config);
     },
     async tearDown(): Promise<void> {
-      await Promise.all(nodes.map((n) => n.run?.stop()));
-      for (const n of nodes) n.data.remove();
+      await removeClusterProcs(nodes);
       await Promise.all(backends.map((b) => b.stop()));
     },
   };
@@ -159,7 +82,7 @@ describe('cluster membership: members, transfer-leader, members remove', () => {
 
   it('lists every member with its Raft, gossip, gRPC, REST and DNS addresses (ctl and REST)', async () => {
     const leader = await waitFor('one leader over three voters', () => agreedLeader(h.nodes, 3), 15_000);
-    const follower = h.nodes.find((n) => n !== leader) as ClusterNode;
+    const follower = h.nodes.find((n) => n !== leader) as ClusterProc;
     const res = await runCtl(runOf(follower), ['members']);
     assert.equal(res.code, 0, res.stderr);
     for (const n of h.nodes) {
@@ -168,14 +91,14 @@ describe('cluster membership: members, transfer-leader, members remove', () => {
         n === leader ? 'Leader' : 'Follower',
         'true',
         n.raft,
-        n.gossip,
+        n.gossip as string,
         `127.0.0.1:${n.ports.grpc}`,
         `127.0.0.1:${n.ports.api}`,
         `127.0.0.1:${n.ports.dns}`,
       ])
         assert.ok(row.includes(part), `row of ${n.id} has ${part}:\n${res.stdout}`);
     }
-    const rest = await membersOf(follower);
+    const rest = await clusterMembersOf(follower);
     assert.deepEqual(
       rest.map((m) => [m.id, m.address, m.is_voter, m.gossip_address]),
       h.nodes.map((n) => [n.id, n.raft, true, n.gossip]),
@@ -184,7 +107,7 @@ describe('cluster membership: members, transfer-leader, members remove', () => {
 
   it('transfer-leader NODE makes NODE lead; a follower refuses naming the leader', async (t) => {
     const leader = await waitFor('one leader', () => agreedLeader(h.nodes, 3), 5000);
-    const [a, b] = h.nodes.filter((n) => n !== leader) as [ClusterNode, ClusterNode];
+    const [a, b] = h.nodes.filter((n) => n !== leader) as [ClusterProc, ClusterProc];
     const refused = await runCtl(runOf(a), ['transfer-leader', b.id]);
     assert.equal(refused.code, 1, refused.stdout);
     assert.match(
@@ -202,7 +125,7 @@ describe('cluster membership: members, transfer-leader, members remove', () => {
 
   it('members remove: unknown id refused; a follower removed via another follower; the leader removes itself last-but-one', async () => {
     const leader = await waitFor('one leader', () => agreedLeader(h.nodes, 3), 5000);
-    const [a, b] = h.nodes.filter((n) => n !== leader) as [ClusterNode, ClusterNode];
+    const [a, b] = h.nodes.filter((n) => n !== leader) as [ClusterProc, ClusterProc];
     const unknown = await runCtl(runOf(a), ['members', 'remove', 'node-9']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /NOT_FOUND.*"node-9" is not a member/);
@@ -274,23 +197,12 @@ describe('cluster membership: mutual TLS on the Raft port', { skip: opensslMissi
         tls: { cert_file: pki.otherPeerCert, key_file: pki.otherPeerKey, ca_file: pki.caCert },
       }),
     );
-    const ports = await allocatePorts();
+    const rogue = await createClusterProc('node-4', { gossip: true });
+    rogue.args = ['--join', leader.raft];
     // Spawned directly: startOpengslb waits for readiness, which a node that cannot join never reaches.
     const proc = spawn(
       process.execPath,
-      [
-        ...[OPENGSLB_BIN, '--config', configPath, '--data-dir', join(dir, 'data'), '--mode', 'cluster'],
-        ...[
-          '--node-name',
-          'node-4',
-          '--bind-address',
-          `127.0.0.1:${await freePort()}`,
-          '--join',
-          leader.raft,
-        ],
-        ...['--dns-listen-address', `127.0.0.1:${ports.dns}`, '--api-address', `127.0.0.1:${ports.api}`],
-        ...['--metrics-address', `127.0.0.1:${ports.metrics}`, '--grpc-address', `127.0.0.1:${ports.grpc}`],
-      ],
+      [OPENGSLB_BIN, '--config', configPath, '--data-dir', rogue.data.path, ...clusterProcArgs(rogue)],
       { env: { PATH: process.env['PATH'] }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -310,14 +222,15 @@ describe('cluster membership: mutual TLS on the Raft port', { skip: opensslMissi
       );
       assert.match(out, /signed by the CA the members trust/, 'the log says what to check');
       assert.deepEqual(
-        (await membersOf(leader)).map((m) => m.id),
+        (await clusterMembersOf(leader)).map((m) => m.id),
         ['node-1', 'node-2', 'node-3'],
       );
-      assert.ok(!(await membersOf(leader)).some((m) => m.id === 'node-4'));
+      assert.ok(!(await clusterMembersOf(leader)).some((m) => m.id === 'node-4'));
     } finally {
       proc.kill('SIGKILL');
       await closed;
       rmSync(dir, { recursive: true, force: true });
+      rogue.data.remove();
     }
     await waitFor('the cluster still has one leader over three voters', () => agreedLeader(h.nodes, 3), 5000);
   });

@@ -13,18 +13,17 @@ import { credentials } from '@grpc/grpc-js';
 import { OverwatchService } from '../../internal/gen/opengslb/v1/admin_pb.js';
 import { createClient } from '../../internal/grpc/client.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { agreedLeader } from '../testkit/cluster-observe.js';
+import {
+  type ClusterProc,
+  createClusterProcs,
+  removeClusterProcs,
+  runOf,
+  startClusterProc,
+} from '../testkit/cluster-procs.js';
 import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { deleteOverride, eventsOf, overridesOf, putOverride } from '../testkit/observe-decisions.js';
-import {
-  allocatePorts,
-  createDataDir,
-  type DataDir,
-  metricValue,
-  type Ports,
-  type RunningOpengslb,
-  startOpengslb,
-} from '../testkit/opengslb.js';
-import { freePort } from '../testkit/ports.js';
+import { metricValue } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
 const NAME = 'app.example.com';
@@ -33,45 +32,13 @@ const B = '127.0.48.3';
 const THRESHOLD = 20;
 const WRITES = 60;
 
-interface ClusterNode {
-  id: string;
-  ports: Ports;
-  raft: string;
-  data: DataDir;
-  args: string[];
-  run: RunningOpengslb | undefined;
-}
-
-const runOf = (n: ClusterNode): RunningOpengslb => {
-  if (n.run === undefined) throw new Error(`${n.id} is not running`);
-  return n.run;
-};
-
-/** The leader every running node agrees on, once all `size` members are voters; undefined until then. */
-async function agreedLeader(nodes: readonly ClusterNode[], size: number): Promise<ClusterNode | undefined> {
-  const live = nodes.filter((n) => n.run !== undefined);
-  const statuses = await Promise.all(
-    live.map(async (n) => (await runOf(n).api('/api/v1/cluster/status')).body as Record<string, unknown>),
-  );
-  const leaders = statuses.filter((s) => s['is_leader'] === true);
-  if (leaders.length !== 1) return undefined;
-  const id = leaders[0]?.['node_id'];
-  if (!statuses.every((s) => s['leader_id'] === id && s['cluster_size'] === size)) return undefined;
-  const leader = live.find((n) => n.id === id);
-  if (leader === undefined) return undefined;
-  const members = (await runOf(leader).api('/api/v1/cluster/members')).body as {
-    members: { is_voter: boolean }[];
-  };
-  return members.members.length === size && members.members.every((m) => m.is_voter) ? leader : undefined;
-}
-
 /** What must agree between nodes: overrides and the event trail (ids, backends, transitions, reasons). */
 interface State {
   overrides: string[];
   events: string[];
 }
 
-async function stateOf(n: ClusterNode): Promise<State> {
+async function stateOf(n: ClusterProc): Promise<State> {
   const run = runOf(n);
   return {
     overrides: (await overridesOf(run)).map((o) => JSON.stringify([o.target, o.action, o.reason, o.created])),
@@ -85,7 +52,7 @@ async function stateOf(n: ClusterNode): Promise<State> {
  * Resolves once `n` has the overrides of `want()` and its events start with want()'s (health checks may add
  * events at any time); the last difference is in the timeout message.
  */
-async function sameState(n: ClusterNode, want: () => Promise<State>, what: string): Promise<void> {
+async function sameState(n: ClusterProc, want: () => Promise<State>, what: string): Promise<void> {
   await waitFor(
     what,
     async () => {
@@ -102,50 +69,22 @@ async function sameState(n: ClusterNode, want: () => Promise<State>, what: strin
   );
 }
 
-function snapshotFiles(n: ClusterNode): string[] {
+function snapshotFiles(n: ClusterProc): string[] {
   return readdirSync(join(n.data.path, 'raft')).filter((f) => f.endsWith('.snap'));
 }
 
 describe('cluster mode: snapshots and log compaction', () => {
   let backends: TestBackend[] = [];
   let config = '';
-  const nodes: ClusterNode[] = [];
+  let nodes: ClusterProc[] = [];
   let expected: State = { overrides: [], events: [] };
 
-  async function start(n: ClusterNode): Promise<void> {
-    n.run = await startOpengslb({
-      config,
-      ports: n.ports,
-      dataDir: n.data.path,
-      args: [
-        ...['--node-name', n.id, '--bind-address', n.raft],
-        ...['--dns-listen-address', `127.0.0.1:${n.ports.dns}`, '--api-address', `127.0.0.1:${n.ports.api}`],
-        ...[
-          '--metrics-address',
-          `127.0.0.1:${n.ports.metrics}`,
-          '--grpc-address',
-          `127.0.0.1:${n.ports.grpc}`,
-        ],
-        ...n.args,
-      ],
-    });
-  }
+  const start = (n: ClusterProc) => startClusterProc(n, config);
 
   before(async () => {
     backends = await startBackends([A, B]);
-    for (const id of ['node-1', 'node-2', 'node-3', 'node-4']) {
-      nodes.push({
-        id,
-        ports: await allocatePorts(),
-        raft: `127.0.0.1:${await freePort()}`,
-        data: createDataDir(),
-        args: [],
-        run: undefined,
-      });
-    }
-    const [n1, n2, n3, n4] = nodes as [ClusterNode, ClusterNode, ClusterNode, ClusterNode];
-    n1.args = ['--bootstrap'];
-    n2.args = ['--join', n1.raft];
+    nodes = await createClusterProcs(4);
+    const [n1, n2, n3, n4] = nodes as [ClusterProc, ClusterProc, ClusterProc, ClusterProc];
     n3.args = ['--join', n1.raft];
     n4.args = ['--join', `${n2.raft},${n3.raft}`];
     const servers = backends.map((b) => ({ address: b.address, port: b.port }));
@@ -163,8 +102,7 @@ describe('cluster mode: snapshots and log compaction', () => {
   });
 
   after(async () => {
-    await Promise.all(nodes.map((n) => n.run?.stop()));
-    for (const n of nodes) n.data.remove();
+    await removeClusterProcs(nodes);
     await Promise.all(backends.map((b) => b.stop()));
   });
 
@@ -175,7 +113,7 @@ describe('cluster mode: snapshots and log compaction', () => {
     const [a, b] = backends.map((x) => `${x.address}:${x.port}`) as [string, string];
     for (let i = 0; i < WRITES; i++) {
       // Writes go to every node in turn: followers forward them, so all paths feed the log.
-      const run = runOf(three[i % 3] as ClusterNode);
+      const run = runOf(three[i % 3] as ClusterProc);
       const res =
         i % 6 === 5
           ? await deleteOverride(run, NAME, b)
@@ -211,7 +149,7 @@ describe('cluster mode: snapshots and log compaction', () => {
   });
 
   it('catches up a node that joins after compaction with InstallSnapshot', async () => {
-    const n4 = nodes[3] as ClusterNode;
+    const n4 = nodes[3] as ClusterProc;
     await start(n4);
     const leader = await waitFor('four voters', () => agreedLeader(nodes, 4), 15_000);
     await sameState(n4, () => stateOf(leader), 'node-4 to hold the leader state');
