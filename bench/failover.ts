@@ -13,18 +13,15 @@
 import { parseArgs } from 'node:util';
 import { queryUdp } from '../internal/dns/client.js';
 import { startBackends } from '../test/testkit/backends.js';
-import { FAST_CHECK, gslbConfig } from '../test/testkit/config.js';
+import { agreedLeader, describeClusterProcs } from '../test/testkit/cluster-observe.js';
 import {
-  allocatePorts,
-  answerData,
-  createDataDir,
-  type DataDir,
-  type Ports,
-  type RunningOpengslb,
-  rcodeOf,
-  startOpengslb,
-} from '../test/testkit/opengslb.js';
-import { freePort } from '../test/testkit/ports.js';
+  type ClusterProc,
+  createClusterProcs,
+  removeClusterProcs,
+  startClusterProc,
+} from '../test/testkit/cluster-procs.js';
+import { FAST_CHECK, gslbConfig } from '../test/testkit/config.js';
+import { answerData, type RunningOpengslb, rcodeOf } from '../test/testkit/opengslb.js';
 import { waitFor } from '../test/testkit/wait.js';
 
 const { values } = parseArgs({
@@ -42,55 +39,10 @@ const BACKEND = '127.0.49.2';
 /** Upper bound on one failover; a run beyond it is reported as a failure, not a sample. */
 const FAILOVER_DEADLINE_MS = 30_000;
 
-interface Node {
-  id: string;
-  ports: Ports;
-  raft: string;
-  data: DataDir;
-  args: string[];
-  run: RunningOpengslb | undefined;
-}
-
-interface MemberJson {
-  id: string;
-  is_voter: boolean;
-}
-
-interface StatusJson {
-  node_id: string;
-  is_leader: boolean;
-  leader_id: string;
-  cluster_size: number;
-  commit_index: number;
-  last_applied: number;
-}
-
-async function statusOf(n: Node): Promise<StatusJson> {
-  if (n.run === undefined) throw new Error(`${n.id} is not running`);
-  return (await n.run.api('/api/v1/cluster/status')).body as StatusJson;
-}
-
-async function membersOf(n: Node): Promise<MemberJson[]> {
-  if (n.run === undefined) throw new Error(`${n.id} is not running`);
-  return ((await n.run.api('/api/v1/cluster/members')).body as { members: MemberJson[] }).members;
-}
-
-/** The leader all running nodes agree on, once each sees `size` voters and has applied what the leader committed. */
-async function settledLeader(nodes: readonly Node[], size: number): Promise<Node | undefined> {
-  const live = nodes.filter((n) => n.run !== undefined);
-  if (live.length !== size) return undefined;
-  const st = await Promise.all(live.map(statusOf));
-  const leaders = st.filter((s) => s.is_leader);
-  const lead = leaders[0];
-  if (leaders.length !== 1 || lead === undefined) return undefined;
-  if (!st.every((s) => s.leader_id === lead.node_id && s.cluster_size === size)) return undefined;
-  if (!st.every((s) => s.last_applied >= lead.commit_index)) return undefined;
-  // cluster_size counts learners too, and a promotion is in a node's configuration only once that node has the
-  // entry: every node must see `size` voters, or losing the leader can leave the others without a quorum.
-  const views = await Promise.all(live.map(membersOf));
-  if (!views.every((ms) => ms.length === size && ms.every((m) => m.is_voter))) return undefined;
-  const leader = live.find((n) => n.id === lead.node_id);
-  return leader;
+/** The leader every node agrees on, once all `size` run, see `size` voters and applied what the leader committed. */
+async function settledLeader(nodes: readonly ClusterProc[], size: number): Promise<ClusterProc | undefined> {
+  if (nodes.filter((n) => n.run !== undefined).length !== size) return undefined;
+  return agreedLeader(nodes, size, { caughtUp: true });
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -101,21 +53,8 @@ function percentile(sorted: readonly number[], p: number): number {
 async function main(): Promise<void> {
   const [backend] = await startBackends([BACKEND]);
   if (backend === undefined) throw new Error('no backend');
-  const nodes: Node[] = [];
-  for (const id of ['node-1', 'node-2', 'node-3']) {
-    nodes.push({
-      id,
-      ports: await allocatePorts(),
-      raft: `127.0.0.1:${await freePort()}`,
-      data: createDataDir(),
-      args: [],
-      run: undefined,
-    });
-  }
-  const [n1, n2, n3] = nodes as [Node, Node, Node];
-  n1.args = ['--bootstrap'];
-  n2.args = ['--join', n1.raft];
-  n3.args = ['--join', `${n1.raft},${n2.raft}`];
+  const nodes = await createClusterProcs(3);
+  const [n1] = nodes as [ClusterProc];
   const raft = TIMEOUT === undefined ? {} : { heartbeat_timeout: TIMEOUT, election_timeout: TIMEOUT };
   // The bench prints its own lines; the nodes' debug logs (per Raft message) would only cost CPU here.
   const config = [
@@ -129,43 +68,9 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
 
-  const startOnce = async (n: Node): Promise<void> => {
-    n.run = await startOpengslb({
-      config,
-      ports: n.ports,
-      dataDir: n.data.path,
-      args: [
-        '--node-name',
-        n.id,
-        '--bind-address',
-        n.raft,
-        '--dns-listen-address',
-        `127.0.0.1:${n.ports.dns}`,
-        '--api-address',
-        `127.0.0.1:${n.ports.api}`,
-        '--metrics-address',
-        `127.0.0.1:${n.ports.metrics}`,
-        '--grpc-address',
-        `127.0.0.1:${n.ports.grpc}`,
-        ...n.args,
-      ],
-    });
-  };
-  // A listener port can be taken by an ephemeral port while its node is down; retry with fresh ones.
-  const start = async (n: Node): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await startOnce(n);
-      } catch (e: unknown) {
-        if (attempt >= 3 || !String(e).includes('EADDRINUSE')) throw e;
-        n.ports = await allocatePorts();
-      }
-    }
-  };
-
   const samples: number[] = [];
   try {
-    for (const n of nodes) await start(n);
+    for (const n of nodes) await startClusterProc(n, config);
     console.log(
       `failover bench: 3 nodes, ${TIMEOUT === undefined ? 'default timeouts' : `heartbeat/election ${TIMEOUT}`}, ` +
         `${RUNS} leader kills, DNS polled every ${POLL_MS} ms`,
@@ -213,22 +118,19 @@ async function main(): Promise<void> {
       await lrun.exited;
       leader.run = undefined;
       if (done === undefined) {
-        const seen = await Promise.all(others.map((n) => statusOf(n).catch(String)));
-        const logs = others.map((n) => n.run?.output().slice(-4000)).join('\n');
         throw new Error(
           `run ${run}: no answer within ${FAILOVER_DEADLINE_MS} ms of the kill; last answers ` +
-            `${JSON.stringify([...last])}; statuses ${JSON.stringify(seen)}\n${logs}`,
+            `${JSON.stringify([...last])}\n${await describeClusterProcs(others)}`,
         );
       }
       const ms = done.at - killedAt;
       samples.push(ms);
       console.log(`run ${run}: killed ${leader.id}, ${done.node} answered after ${ms.toFixed(1)} ms`);
-      await start(leader);
+      await startClusterProc(leader, config);
     }
     await waitFor('the last restart caught up', () => settledLeader(nodes, 3), 30_000);
   } finally {
-    await Promise.all(nodes.map((n) => n.run?.stop()));
-    for (const n of nodes) n.data.remove();
+    await removeClusterProcs(nodes);
     await backend.stop();
   }
   const sorted = [...samples].sort((a, b) => a - b);
