@@ -16,11 +16,11 @@ import { startBackends } from '../test/testkit/backends.js';
 import { agreedLeader, describeClusterProcs } from '../test/testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   createClusterProcs,
   removeClusterProcs,
   startClusterProc,
 } from '../test/testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../test/testkit/config.js';
 import { answerData, type RunningOpengslb, rcodeOf } from '../test/testkit/opengslb.js';
 import { waitFor } from '../test/testkit/wait.js';
 
@@ -54,19 +54,13 @@ async function main(): Promise<void> {
   const [backend] = await startBackends([BACKEND]);
   if (backend === undefined) throw new Error('no backend');
   const nodes = await createClusterProcs(3);
-  const [n1] = nodes as [ClusterProc];
   const raft = TIMEOUT === undefined ? {} : { heartbeat_timeout: TIMEOUT, election_timeout: TIMEOUT };
   // The bench prints its own lines; the nodes' debug logs (per Raft message) would only cost CPU here.
-  const config = [
-    gslbConfig(n1.ports, {
-      regions: [
-        { name: 'r1', servers: [{ address: BACKEND, port: backend.port }], health_check: FAST_CHECK },
-      ],
-      domains: [{ name: NAME, regions: ['r1'] }],
-    }).replace('level: debug', `level: ${process.env['BENCH_LOG'] ?? 'warn'}`),
-    `cluster: ${JSON.stringify({ mode: 'cluster', raft })}`,
-    '',
-  ].join('\n');
+  const config = clusterConfig(nodes, {
+    name: NAME,
+    servers: [{ address: BACKEND, port: backend.port }],
+    raft,
+  }).replace('level: debug', `level: ${process.env['BENCH_LOG'] ?? 'warn'}`);
 
   const samples: number[] = [];
   try {

@@ -12,11 +12,11 @@ import { startBackends, type TestBackend } from '../testkit/backends.js';
 import { agreedLeader, describeClusterProcs, jsonLogLines } from '../testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   createClusterProcs,
   removeClusterProcs,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import type { AgentJson, BackendJson } from '../testkit/observe-agents.js';
 import type { RunningOpengslb } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
@@ -46,18 +46,13 @@ describe('cluster mode: agents report to the leader', () => {
   before(async () => {
     backends = await startBackends([ADDRESS]);
     nodes = await createClusterProcs(3);
-    config = [
-      gslbConfig(nodes[0]?.ports ?? { dns: 0, api: 0, metrics: 0, grpc: 0 }, {
-        regions: [{ name: 'r', servers: [], health_check: FAST_CHECK }],
-        domains: [{ name: NAME, regions: ['r'] }],
-      }),
-      `cluster: ${JSON.stringify({
-        mode: 'cluster',
-        raft: { heartbeat_timeout: '300ms', election_timeout: '300ms' },
-        overwatch: agentPolicy({ [NAME]: TOKEN }),
-      })}`,
-      '',
-    ].join('\n');
+    config = clusterConfig(nodes, {
+      name: NAME,
+      region: 'r',
+      servers: [],
+      raft: { heartbeat_timeout: '300ms', election_timeout: '300ms' },
+      overwatch: agentPolicy({ [NAME]: TOKEN }),
+    });
     for (const n of nodes) await startClusterProc(n, config);
   });
 

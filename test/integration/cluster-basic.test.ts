@@ -16,12 +16,12 @@ import { startBackends, type TestBackend } from '../testkit/backends.js';
 import { agreedLeader, clusterStatusOf, describeClusterProcs } from '../testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   createClusterProcs,
   killClusterProc,
   removeClusterProcs,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { deleteOverride, overridePath, overridesOf, putOverride } from '../testkit/observe-decisions.js';
 import { metricValue, type RunningOpengslb, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
@@ -41,18 +41,13 @@ describe('cluster mode: three processes', () => {
 
   before(async () => {
     backends = await startBackends([BACKEND]);
-    const port = backends[0]?.port ?? 0;
     nodes = await createClusterProcs(3);
-    const [n1] = nodes as [ClusterProc];
     // One configuration for all three; each node's listeners come from its flags.
-    config = [
-      gslbConfig(n1.ports, {
-        regions: [{ name: 'r1', servers: [{ address: BACKEND, port }], health_check: FAST_CHECK }],
-        domains: [{ name: NAME, regions: ['r1'] }],
-      }),
-      `cluster: ${JSON.stringify({ mode: 'cluster', raft: { heartbeat_timeout: '300ms', election_timeout: '300ms' } })}`,
-      '',
-    ].join('\n');
+    config = clusterConfig(nodes, {
+      name: NAME,
+      servers: [{ address: BACKEND, port: backends[0]?.port ?? 0 }],
+      raft: { heartbeat_timeout: '300ms', election_timeout: '300ms' },
+    });
   });
 
   after(async () => {

@@ -17,12 +17,12 @@ import { startBackends, type TestBackend } from '../testkit/backends.js';
 import { agreedLeader, clusterStatusOf, describeClusterProcs } from '../testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   createClusterProcs,
   removeClusterProcs,
   runOf,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { answerData, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
@@ -83,18 +83,12 @@ describe('cluster mode: the leader lease on the DNS path', () => {
 
   before(async () => {
     backends = await startBackends([BACKEND]);
-    const port = backends[0]?.port ?? 0;
     nodes = await createClusterProcs(3);
-    const [n1] = nodes as [ClusterProc];
-    const raft = { heartbeat_timeout: `${HEARTBEAT_MS}ms`, election_timeout: `${ELECTION_MS}ms` };
-    baseConfig = [
-      gslbConfig(n1.ports, {
-        regions: [{ name: 'r1', servers: [{ address: BACKEND, port }], health_check: FAST_CHECK }],
-        domains: [{ name: NAME, regions: ['r1'] }],
-      }),
-      `cluster: ${JSON.stringify({ mode: 'cluster', raft })}`,
-      '',
-    ].join('\n');
+    baseConfig = clusterConfig(nodes, {
+      name: NAME,
+      servers: [{ address: BACKEND, port: backends[0]?.port ?? 0 }],
+      raft: { heartbeat_timeout: `${HEARTBEAT_MS}ms`, election_timeout: `${ELECTION_MS}ms` },
+    });
     for (const n of nodes) await startClusterProc(n, baseConfig);
     await waitFor('a leader answering DNS over three nodes', () => servingLeader(nodes), 20_000);
   });

@@ -21,6 +21,7 @@ import { startBackends, type TestBackend } from '../testkit/backends.js';
 import { agreedLeader, clusterStatusOf } from '../testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   createClusterProcs,
   healClusterProcs,
   isolateClusterProc,
@@ -28,7 +29,6 @@ import {
   removeClusterProcs,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { overridePath } from '../testkit/observe-decisions.js';
 import { waitFor } from '../testkit/wait.js';
 
@@ -72,20 +72,11 @@ describe('cluster linearizability: overrides under kill -9 and a partition', () 
   before(async () => {
     backends = await startBackends(ADDRESSES);
     nodes = await createClusterProcs(3, { proxies: PARTITION });
-    config = [
-      gslbConfig(nodes[0]?.ports ?? { dns: 0, api: 0, metrics: 0, grpc: 0 }, {
-        regions: [
-          {
-            name: 'r1',
-            servers: backends.map((b) => ({ address: b.address, port: b.port })),
-            health_check: FAST_CHECK,
-          },
-        ],
-        domains: [{ name: NAME, regions: ['r1'] }],
-      }),
-      `cluster: ${JSON.stringify({ mode: 'cluster', raft: { heartbeat_timeout: '300ms', election_timeout: '300ms' } })}`,
-      '',
-    ].join('\n');
+    config = clusterConfig(nodes, {
+      name: NAME,
+      servers: backends.map((b) => ({ address: b.address, port: b.port })),
+      raft: { heartbeat_timeout: '300ms', election_timeout: '300ms' },
+    });
     for (const n of nodes) await startClusterProc(n, config);
     await waitFor('one leader over three voters', () => agreedLeader(nodes, 3), 20_000);
   });

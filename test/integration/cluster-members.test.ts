@@ -21,6 +21,7 @@ import { startBackends, type TestBackend } from '../testkit/backends.js';
 import { agreedLeader, clusterMembersOf } from '../testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   clusterProcArgs,
   createClusterProc,
   createClusterProcs,
@@ -28,37 +29,25 @@ import {
   runOf,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
+import type { RaftYaml } from '../testkit/config.js';
 import { runCtl } from '../testkit/ctl.js';
-import { OPENGSLB_BIN, type Ports, rcodeOf } from '../testkit/opengslb.js';
+import { OPENGSLB_BIN, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
 const NAME = 'app.example.com';
 const BACKEND = '127.0.0.1';
 
 /** Three nodes (node-1 bootstraps, the others join) with `extraRaft()` merged into cluster.raft. */
-function clusterHarness(extraRaft: () => Record<string, unknown>) {
+function clusterHarness(extraRaft: () => RaftYaml) {
   let backends: TestBackend[] = [];
   let config = '';
   const nodes: ClusterProc[] = [];
-  const configWith = (cluster: Record<string, unknown>): string =>
-    [
-      gslbConfig(nodes[0]?.ports as Ports, {
-        regions: [
-          {
-            name: 'r1',
-            servers: [{ address: BACKEND, port: backends[0]?.port ?? 0 }],
-            health_check: FAST_CHECK,
-          },
-        ],
-        domains: [{ name: NAME, regions: ['r1'] }],
-      }),
-      `cluster: ${JSON.stringify({
-        mode: 'cluster',
-        raft: { heartbeat_timeout: '300ms', election_timeout: '300ms', ...cluster },
-      })}`,
-      '',
-    ].join('\n');
+  const configWith = (raft: RaftYaml): string =>
+    clusterConfig(nodes, {
+      name: NAME,
+      servers: [{ address: BACKEND, port: backends[0]?.port ?? 0 }],
+      raft: { heartbeat_timeout: '300ms', election_timeout: '300ms', ...raft },
+    });
   return {
     nodes,
     configWith,

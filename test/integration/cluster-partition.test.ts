@@ -22,6 +22,7 @@ import {
 } from '../testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   createClusterProcs,
   healClusterProcs,
   isolateClusterProc,
@@ -29,7 +30,6 @@ import {
   removeClusterProcs,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { deleteOverride, overridesOf, putOverride } from '../testkit/observe-decisions.js';
 import { answerData, type RunningOpengslb, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
@@ -211,20 +211,12 @@ describe('cluster mode: network partitions through fault proxies', { skip }, () 
 
   before(async () => {
     backends = await startBackends([BACKEND]);
-    const port = backends[0]?.port ?? 0;
     nodes = await createClusterProcs(3, { proxies: true });
-    const [n1] = nodes as [ClusterProc];
-    config = [
-      gslbConfig(n1.ports, {
-        regions: [{ name: 'r1', servers: [{ address: BACKEND, port }], health_check: FAST_CHECK }],
-        domains: [{ name: NAME, regions: ['r1'] }],
-      }),
-      `cluster: ${JSON.stringify({
-        mode: 'cluster',
-        raft: { heartbeat_timeout: `${ELECTION_MS}ms`, election_timeout: `${ELECTION_MS}ms` },
-      })}`,
-      '',
-    ].join('\n');
+    config = clusterConfig(nodes, {
+      name: NAME,
+      servers: [{ address: BACKEND, port: backends[0]?.port ?? 0 }],
+      raft: { heartbeat_timeout: `${ELECTION_MS}ms`, election_timeout: `${ELECTION_MS}ms` },
+    });
     for (const n of nodes) await startClusterProc(n, config);
   });
 

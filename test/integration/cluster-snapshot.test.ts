@@ -16,12 +16,12 @@ import { startBackends, type TestBackend } from '../testkit/backends.js';
 import { agreedLeader } from '../testkit/cluster-observe.js';
 import {
   type ClusterProc,
+  clusterConfig,
   createClusterProcs,
   removeClusterProcs,
   runOf,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
-import { FAST_CHECK, gslbConfig } from '../testkit/config.js';
 import { deleteOverride, eventsOf, overridesOf, putOverride } from '../testkit/observe-decisions.js';
 import { metricValue } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
@@ -87,18 +87,11 @@ describe('cluster mode: snapshots and log compaction', () => {
     const [n1, n2, n3, n4] = nodes as [ClusterProc, ClusterProc, ClusterProc, ClusterProc];
     n3.args = ['--join', n1.raft];
     n4.args = ['--join', `${n2.raft},${n3.raft}`];
-    const servers = backends.map((b) => ({ address: b.address, port: b.port }));
-    config = [
-      gslbConfig(n1.ports, {
-        regions: [{ name: 'r1', servers, health_check: FAST_CHECK }],
-        domains: [{ name: NAME, regions: ['r1'] }],
-      }),
-      `cluster: ${JSON.stringify({
-        mode: 'cluster',
-        raft: { heartbeat_timeout: '300ms', election_timeout: '300ms', snapshot_threshold: THRESHOLD },
-      })}`,
-      '',
-    ].join('\n');
+    config = clusterConfig(nodes, {
+      name: NAME,
+      servers: backends.map((b) => ({ address: b.address, port: b.port })),
+      raft: { heartbeat_timeout: '300ms', election_timeout: '300ms', snapshot_threshold: THRESHOLD },
+    });
   });
 
   after(async () => {

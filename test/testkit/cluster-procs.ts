@@ -4,10 +4,11 @@
  * front of its Raft port, so a suite can cut a node off both ways (`isolateClusterProc`) and heal it. What the
  * suites read from the nodes (status, members, the agreed leader, logs) is in cluster-observe.ts.
  */
+import { type AgentPolicyYaml, FAST_CHECK, gslbConfig, type RaftYaml, type ServerYaml } from './config.js';
 import { type FaultProxy, socketOwner, startFaultProxy } from './fault-proxy.js';
 import type { DataDir, Ports, RunningOpengslb, StartOptions } from './opengslb.js';
 import { allocatePorts, createDataDir, startOpengslb } from './opengslb.js';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 
 /** One node: fixed Raft address and data directory across restarts; ports fixed unless taken meanwhile. */
 export interface ClusterProc {
@@ -37,18 +38,27 @@ export interface ClusterProcsOptions {
   gossip?: boolean;
 }
 
-/** One node `id` with fresh ports, Raft address and data directory, no args, not running. */
-export async function createClusterProc(id: string, opts: ClusterProcsOptions = {}): Promise<ClusterProc> {
+/** Ports one node needs: four listeners, Raft, and gossip when asked for. */
+const portsPerProc = (opts: ClusterProcsOptions): number => (opts.gossip === true ? 6 : 5);
+
+/** A node `id` on `ports` (portsPerProc of them, distinct), no args, not running. */
+function procOn(id: string, ports: readonly number[], opts: ClusterProcsOptions): ClusterProc {
+  const [dns, api, metrics, grpc, raft, gossip] = ports as [number, number, number, number, number, number];
   const n: ClusterProc = {
     id,
-    ports: await allocatePorts(),
-    raft: `127.0.0.1:${await freePort()}`,
+    ports: { dns, api, metrics, grpc },
+    raft: `127.0.0.1:${raft}`,
     data: createDataDir(),
     args: [],
     run: undefined,
   };
-  if (opts.gossip === true) n.gossip = `127.0.0.1:${await freePort()}`;
+  if (opts.gossip === true) n.gossip = `127.0.0.1:${gossip}`;
   return n;
+}
+
+/** One node `id` with fresh ports, Raft address and data directory, no args, not running. */
+export async function createClusterProc(id: string, opts: ClusterProcsOptions = {}): Promise<ClusterProc> {
+  return procOn(id, await freePorts(portsPerProc(opts)), opts);
 }
 
 /**
@@ -70,8 +80,11 @@ export async function createClusterProcs(
     );
     return live.find((n) => n.run?.proc.pid === pid)?.id;
   };
+  // Drawn in one go so no two nodes get the same port: nothing is bound until the nodes start.
+  const per = portsPerProc(opts);
+  const ports = await freePorts(count * per);
   for (let i = 1; i <= count; i++) {
-    const n = await createClusterProc(`node-${i}`, opts);
+    const n = procOn(`node-${i}`, ports.slice((i - 1) * per, i * per), opts);
     if (opts.proxies === true) n.proxy = await startFaultProxy({ target: n.raft, identify });
     out.push(n);
   }
@@ -80,6 +93,37 @@ export async function createClusterProcs(
   for (let i = 1; i < out.length; i++)
     (out[i] as ClusterProc).args = ['--join', out.slice(0, i).map(advertised).join(',')];
   return out;
+}
+
+/** Options of {@link clusterConfig}. */
+export interface ClusterConfigOptions {
+  /** The one domain, served from `region`. */
+  name: string;
+  /** The region's servers, checked with FAST_CHECK. */
+  servers: ServerYaml[];
+  /** Default `r1`. */
+  region?: string;
+  raft: RaftYaml;
+  overwatch?: AgentPolicyYaml;
+}
+
+/**
+ * The one configuration every node of a suite shares: one domain over one region, `cluster.mode: cluster` with
+ * `raft`. Its listeners are node-1's; startClusterProc gives each node its own by flag.
+ */
+export function clusterConfig(nodes: readonly ClusterProc[], opts: ClusterConfigOptions): string {
+  const first = nodes[0];
+  if (first === undefined) throw new Error('clusterConfig: no nodes');
+  const region = opts.region ?? 'r1';
+  return gslbConfig(first.ports, {
+    regions: [{ name: region, servers: opts.servers, health_check: FAST_CHECK }],
+    domains: [{ name: opts.name, regions: [region] }],
+    cluster: {
+      mode: 'cluster',
+      raft: opts.raft,
+      ...(opts.overwatch === undefined ? {} : { overwatch: opts.overwatch }),
+    },
+  });
 }
 
 /** `n.run`; throws when `n` is not running. */

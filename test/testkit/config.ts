@@ -74,8 +74,26 @@ export interface PredictiveHealthYaml {
   warning_rate?: number;
 }
 
-/** The `cluster` keys the agent tests use (a standalone node). */
+/** `cluster.raft.tls`: the peer certificate, its key and the CA that signs every member's. */
+export interface RaftTlsYaml {
+  cert_file?: string | undefined;
+  key_file?: string | undefined;
+  ca_file?: string | undefined;
+}
+
+/** `cluster.raft`; durations as the file writes them (`300ms`). */
+export interface RaftYaml {
+  heartbeat_timeout?: string;
+  election_timeout?: string;
+  /** Applied entries between snapshots. */
+  snapshot_threshold?: number;
+  tls?: RaftTlsYaml;
+}
+
+/** The `cluster` keys the tests use: agent policy (standalone or cluster), and `mode: cluster` with `raft`. */
 export interface ClusterYaml {
+  mode?: 'standalone' | 'cluster';
+  raft?: RaftYaml;
   overwatch?: AgentPolicyYaml;
   predictive_health?: PredictiveHealthYaml;
 }
