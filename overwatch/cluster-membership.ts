@@ -45,11 +45,11 @@ export interface Membership {
   /** Removes member `id` from the configuration, forwarding to the leader; resolves once applied there. */
   remove(id: string): Promise<void>;
   /**
-   * Leader only: hands leadership to voter `target` ('' = the most up-to-date other voter) and waits at most
-   * two election timeouts until another node leads. Resolves with the new leader's id. Elsewhere
-   * FAILED_PRECONDITION naming the leader and its gRPC address.
+   * Hands leadership to voter `target` ('' = the most up-to-date other voter) and waits at most two election
+   * timeouts until another node leads; resolves with the new leader's id. A follower forwards to the leader
+   * (RaftService.TransferLeader); `forwarded` marks that call, which is not forwarded again (UNAVAILABLE).
    */
-  transfer(target: string): Promise<string>;
+  transfer(target: string, forwarded?: boolean): Promise<string>;
 }
 
 /** Deadline of one forwarded call and of retrying a conf change refused while another is pending. */
@@ -108,17 +108,20 @@ export function createMembership(d: MembershipDeps): Membership {
     }
   };
 
-  const transfer = async (target: string): Promise<string> => {
+  const transfer = async (target: string, forwarded = false): Promise<string> => {
     const node = requireNode();
     const st = node.status();
     if (st.role !== 'leader') {
-      const grpc = st.leader === '' ? undefined : d.grpcAddressOf(st.leader);
-      throw new GrpcError(
-        grpcStatus.FAILED_PRECONDITION,
-        st.leader === ''
-          ? `${nodeId} is not the leader and no leader is known; retry`
-          : `${nodeId} is not the leader; ask the leader ${st.leader}${grpc === undefined || grpc === '' ? '' : ` at ${grpc}`}`,
+      // A forwarded request that finds leadership moved on is not passed around again: the caller retries.
+      if (st.leader === '' || forwarded)
+        throw new GrpcError(grpcStatus.UNAVAILABLE, `${nodeId} is not the leader and cannot forward; retry`);
+      // An operator may ask any member: the leader runs the transfer and answers once another node leads.
+      const client = d.leaderClients.get(leaderRaftAddress(st));
+      const r = await client.transferLeader(
+        { clusterId, target },
+        { timeoutMs: 2 * d.heartbeatTimeoutMs + CALL_TIMEOUT_MS },
       );
+      return r.leaderId;
     }
     if (target === nodeId) return nodeId;
     const to = target === '' ? bestVoter(st, nodeId) : target;
@@ -206,7 +209,7 @@ export function createMembership(d: MembershipDeps): Membership {
     return { leaderId: nodeId, clusterId };
   };
 
-  return { join, remove: (id) => remove(id), transfer };
+  return { join, remove: (id) => remove(id), transfer: (target, forwarded) => transfer(target, forwarded) };
 }
 
 /** Core refusals as gRPC statuses: retryable ones UNAVAILABLE, invalid ones FAILED_PRECONDITION. */

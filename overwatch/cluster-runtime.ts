@@ -169,6 +169,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
       forward: (req) => handleForward(req.command),
       // The forwarded form of `opengslbctl members remove`.
       leave: (req) => membership.remove(req.nodeId),
+      transferLeader: async (req) => ({ leaderId: await membership.transfer(req.target, true) }),
     },
     onPeerAddress: (id, address) => {
       hinted.set(id, address);

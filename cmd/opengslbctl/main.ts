@@ -16,8 +16,8 @@ Commands (admin gRPC, --address):
   members                      cluster members and their addresses
   members remove NODE          remove NODE from the cluster configuration (any member forwards to the
                                leader; the leader itself hands leadership over first)
-  transfer-leader [NODE]       ask the leader (--address must point at it) to hand leadership to NODE,
-                               or to the most up-to-date voter; waits until the new leader leads
+  transfer-leader [NODE]       hand leadership to NODE, or to the most up-to-date voter (any member
+                               forwards to the leader); waits until the new leader leads
   backends [SERVICE]           every backend with its status and the reason
   agents                       connected agents and their predictive signals
   explain NAME [--client IP] [--qtype A|AAAA]

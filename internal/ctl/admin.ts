@@ -109,7 +109,7 @@ export async function removeMember(
   );
 }
 
-/** `transfer-leader [NODE]`: must reach the leader; an empty target lets it pick the most up-to-date voter. */
+/** `transfer-leader [NODE]`: any member (forwarded to the leader); an empty target picks the most up-to-date voter. */
 export async function transferLeader(
   c: AdminClient,
   out: Output,

@@ -15,6 +15,8 @@ import type {
   LeaveRequest,
   RaftMessage,
   RaftService,
+  TransferLeaderRequest,
+  TransferLeaderResponseSchema,
 } from '../gen/opengslb/v1/raft_pb.js';
 import { GrpcError } from '../grpc/grpc-error.js';
 import type { CallContext, ServiceImpl } from '../grpc/service.js';
@@ -32,6 +34,10 @@ export interface RaftServiceHandlers {
   join?(req: JoinRequest, ctx: CallContext): Promise<MessageInitShape<typeof JoinResponseSchema>>;
   leave?(req: LeaveRequest, ctx: CallContext): Promise<void>;
   forward?(req: ForwardRequest, ctx: CallContext): Promise<MessageInitShape<typeof ForwardResponseSchema>>;
+  transferLeader?(
+    req: TransferLeaderRequest,
+    ctx: CallContext,
+  ): Promise<MessageInitShape<typeof TransferLeaderResponseSchema>>;
 }
 
 /** Options of {@link raftServiceImpl}. */
@@ -140,6 +146,11 @@ export function raftServiceImpl(
       checkCluster(req.clusterId, ctx);
       if (handlers.forward === undefined) throw unimplemented('Forward');
       return handlers.forward(req, ctx);
+    },
+    async transferLeader(req, ctx) {
+      checkCluster(req.clusterId, ctx);
+      if (handlers.transferLeader === undefined) throw unimplemented('TransferLeader');
+      return handlers.transferLeader(req, ctx);
     },
   };
 }
