@@ -1,6 +1,6 @@
 /**
- * REST handlers for the standalone overwatch (DESIGN.md section 7; snake_case JSON, RFC 3339 times, lists in a
- * named field). Endpoints whose feature has not landed answer 501 with the issue that brings them.
+ * REST handlers of an overwatch node (DESIGN.md section 7; snake_case JSON, RFC 3339 times, lists in a
+ * named field). The /api/v1/cluster routes are in api-cluster-routes.ts.
  */
 import { ApiHttpError, type ApiRequest, type ApiResponse, type Route } from '../internal/api/index.js';
 import type { OverwatchConfig } from '../internal/config/overwatch-schema.js';
@@ -8,6 +8,7 @@ import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { tokensEqual } from '../internal/grpc/auth.js';
 import type { TargetStatus } from '../internal/health/index.js';
 import type { AgentRecord } from './agent-registry.js';
+import { clusterRoutes } from './api-cluster-routes.js';
 import { backendKey, formatTarget } from './backends.js';
 import { NotLeaderError } from './cluster-log.js';
 import type { ClusterView } from './cluster-view.js';
@@ -231,21 +232,6 @@ export function eventJson(e: EventRecord) {
 
 /** The standalone node's routes. */
 export function overwatchRoutes(view: ApiView): Route[] {
-  const clusterStatus = () => {
-    const c = view.cluster.status();
-    return {
-      mode: c.mode,
-      node_id: c.nodeId,
-      is_leader: c.isLeader,
-      leader_id: c.leaderId,
-      leader_address: c.leaderAddress,
-      cluster_size: c.clusterSize,
-      state: c.state,
-      term: c.term,
-      commit_index: c.commitIndex,
-      last_applied: c.lastApplied,
-    };
-  };
   return [
     { method: 'GET', path: '/api/v1/live', handler: () => ok({ status: 'live' }) },
     {
@@ -335,47 +321,7 @@ export function overwatchRoutes(view: ApiView): Route[] {
       path: '/api/v1/agents',
       handler: () => ok({ agents: view.agents().map(agentJson) }),
     },
-    {
-      method: 'GET',
-      path: '/api/v1/cluster/status',
-      handler: readsReplicated(view, () => ok(clusterStatus())),
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/cluster/members',
-      handler: readsReplicated(view, () =>
-        ok({
-          members: view.cluster.members().map((m) => ({
-            id: m.id,
-            address: m.address,
-            state: m.state,
-            is_voter: m.isVoter,
-            grpc_address: m.grpc,
-            api_address: m.api,
-            dns_address: m.dns,
-            gossip_address: m.gossip,
-          })),
-        }),
-      ),
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/cluster/leader',
-      handler: readsReplicated(view, () => {
-        const c = view.cluster.status();
-        return ok({ leader_id: c.leaderId, leader_address: c.leaderAddress });
-      }),
-    },
-    // 200 on the leader or a standalone node, 503 elsewhere: HAProxy `option httpchk` semantics (Oba seed).
-    {
-      method: 'GET',
-      path: '/api/v1/cluster/health',
-      handler: () => {
-        const c = view.cluster.status();
-        const body = { healthy: c.isLeader, is_leader: c.isLeader, mode: c.mode };
-        return c.isLeader ? ok(body) : { status: 503, body };
-      },
-    },
+    ...clusterRoutes(view.cluster, (h) => readsReplicated(view, h)),
     {
       method: 'GET',
       path: '/api/v1/overrides',
