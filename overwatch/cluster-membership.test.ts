@@ -49,7 +49,6 @@ function membership(st: Status) {
     node: () => f.node,
     leaderClients: createLeaderClients(channelCredentials({})),
     raftAddressOf: () => undefined,
-    grpcAddressOf: (id) => (id === 'n2' ? '127.0.0.1:9442' : undefined),
     heartbeatTimeoutMs: 100,
     waitSoftState: async () => false,
     log: pino({ level: 'silent' }),
@@ -95,12 +94,12 @@ describe('createMembership', () => {
     const { m } = membership(status({ role: 'follower', leader: '' }));
     await assert.rejects(m.remove('n2'), grpcCode(grpcStatus.UNAVAILABLE, /no leader/));
   });
-  it('transfer on a follower is FAILED_PRECONDITION naming the leader and its gRPC address', async () => {
-    const { m } = membership(status({ role: 'follower', leader: 'n2' }));
-    await assert.rejects(
-      m.transfer(''),
-      grpcCode(grpcStatus.FAILED_PRECONDITION, /leader n2 at 127\.0\.0\.1:9442/),
-    );
+  it('transfer on a follower: UNAVAILABLE without a known leader, and a forwarded one is not forwarded again', async () => {
+    const lost = membership(status({ role: 'follower', leader: '' }));
+    await assert.rejects(lost.m.transfer(''), grpcCode(grpcStatus.UNAVAILABLE, /not the leader/));
+    // Leadership moved while the request travelled: the caller retries rather than the request bouncing on.
+    const moved = membership(status({ role: 'follower', leader: 'n2' }));
+    await assert.rejects(moved.m.transfer('', true), grpcCode(grpcStatus.UNAVAILABLE, /cannot forward/));
   });
   it('transfer refuses a non-member and a learner', async () => {
     const { m } = membership(status({ conf: { voters: ['n1', 'n2'], learners: ['n4'] } }));

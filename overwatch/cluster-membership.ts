@@ -29,8 +29,6 @@ export interface MembershipDeps {
   leaderClients: LeaderClients;
   /** A member's Raft address, if known. */
   raftAddressOf(id: string): string | undefined;
-  /** A member's admin gRPC address, if known (for "ask the leader" errors). */
-  grpcAddressOf(id: string): string | undefined;
   /** Election timeout T in ms (cluster.raft.heartbeat_timeout, the shell's meaning). */
   heartbeatTimeoutMs: number;
   /** Resolves true once `pred` holds for the node's soft state (checked now, then on every change), false after `ms`. */

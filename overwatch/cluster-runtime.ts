@@ -141,7 +141,6 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     node: () => target.node,
     leaderClients,
     raftAddressOf: (id) => addressOf(id),
-    grpcAddressOf: (id) => book.get(id)?.grpc,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs,
     waitSoftState,
     log,
