@@ -30,13 +30,13 @@ import {
 import { clusterReadBarrier, localReadBarrier } from './consistent-read.js';
 import { type DecisionLog, openDecisionLog } from './decision-log.js';
 import { createDecisionLoop } from './decision-loop.js';
-import { answerQuery } from './dns-answer.js';
 import { mayAnswer } from './dns-gate.js';
+import { createDnsHandler } from './dns-handler.js';
 import { createEventHub } from './event-hub.js';
 import { createFsm, type EventRecord, idKey } from './fsm.js';
 import { createNodeGrpc } from './grpc-server.js';
 import { healthTargetsOf } from './health-targets.js';
-import { createOverwatchMetrics, qtypeLabel, refreshAgentGauges, refreshDecisionGauges } from './metrics.js';
+import { createOverwatchMetrics, refreshAgentGauges, refreshDecisionGauges } from './metrics.js';
 import { policyFromConfig } from './proto-convert.js';
 import { createServingState, type ServingState } from './serving-state.js';
 
@@ -86,15 +86,6 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   const registry = createRegistry();
   const metrics = createOverwatchMetrics(registry, opts.version);
   const rand = { int: (n: number) => randomInt(n) };
-  const cursors = new Map<string, number>();
-  const nextCursor = (domain: string, family: 4 | 6): number => {
-    const key = `${family}/${domain}`;
-    const c = cursors.get(key) ?? 0;
-    // Wrap well below 2^53; the modulo in pickRoundRobin keeps rotation exact.
-    cursors.set(key, (c + 1) % 1_000_000_007);
-    return c;
-  };
-
   let latchedReady = false;
   const agents = createAgentRegistry();
   const startedMs = performance.now();
@@ -229,24 +220,16 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     port: dnsAddr.port,
     log: log.child({ component: 'dns' }),
     maxUdpSize: config.dns.maxUdpSize,
-    handler: (query) => {
-      const started = performance.now();
-      // Cluster mode: the leader answers while it holds its lease, so every answer reflects committed decisions
-      // (Oba seed, step 4) and a paused or deposed leader stops at once; with serve_on: any, fresh followers too.
-      if (
-        cluster !== undefined &&
-        (cluster.conflict() !== undefined || !mayAnswer(cluster.raft, config.dns, started))
-      ) {
-        metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: 'REFUSED' });
-        metrics.dnsRefused.inc();
-        return { rcode: 'REFUSED', answers: [], authoritative: false };
-      }
-      const answer = answerQuery(query, { table: servingState.table(), ready: isReady(), rand, nextCursor });
-      metrics.dnsQueries.inc({ qtype: qtypeLabel(query.question.type), rcode: answer.rcode });
-      if (answer.rcode === 'REFUSED') metrics.dnsRefused.inc();
-      metrics.dnsQueryDuration.observe((performance.now() - started) / 1000);
-      return answer;
-    },
+    handler: createDnsHandler({
+      metrics,
+      mayServe: (now) =>
+        cluster === undefined ||
+        (cluster.conflict() === undefined && mayAnswer(cluster.raft, config.dns, now)),
+      table: () => servingState.table(),
+      ready: isReady,
+      rand,
+      now: () => performance.now(),
+    }),
     onDrop: (reason) => metrics.dnsDropped.inc({ reason }),
     onError: (rcode) => metrics.dnsQueries.inc({ qtype: 'OTHER', rcode }),
   });
