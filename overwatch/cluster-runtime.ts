@@ -41,6 +41,8 @@ export interface MemberAddressBook {
 
 /** Options of {@link startClusterRuntime}. */
 export interface ClusterRuntimeOptions {
+  /** Leader: run after a forwarded write is applied, before answering (the decision loop's settle). */
+  afterForwardedWrite?(): Promise<void>;
   nodeId: string;
   dataDir: string;
   bindAddress: string;
@@ -153,7 +155,12 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
       throw new GrpcError(grpcStatus.UNAVAILABLE, 'cluster: Raft node not started yet; retry');
     if (command.byteLength === 0) return { index: BigInt(await node.readIndex()) };
     try {
-      return { index: BigInt(await clog.proposeEncoded(command)) };
+      const index = await clog.proposeEncoded(command);
+      // The decisions the write causes (a cleared drain, a forced state) are made and applied here before the
+      // follower is answered, and the index it waits for covers them: the next DNS query reflects the write on
+      // whichever node the operator used, as on the leader itself.
+      await o.afterForwardedWrite?.();
+      return { index: BigInt(Math.max(index, clog.applied())) };
     } catch (e: unknown) {
       // Leadership moved or a transfer is in flight: the follower answers "no leader, retry".
       throw new GrpcError(grpcStatus.UNAVAILABLE, `cluster: ${nodeId} cannot take the write now; retry`, {

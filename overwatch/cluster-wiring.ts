@@ -18,6 +18,8 @@ export interface RoleHooks {
   decide?: () => void;
   /** Agents report to the leader only: streams still open on a node that stops leading move on. */
   rerouteAgents?: () => void;
+  /** Leader: makes and applies the decisions a forwarded write causes (the decision loop's settle). */
+  settle?: () => Promise<void>;
 }
 
 /** Options of {@link startClusterWiring}. */
@@ -88,6 +90,9 @@ export async function startClusterWiring(
     clog,
     log: log.child({ component: 'raft' }),
     onSoftState,
+    afterForwardedWrite: async () => {
+      await o.hooks.settle?.();
+    },
   });
   log.info(
     { node_id: o.nodeName, bind_address: c.bindAddress, cluster_id: cluster.clusterId },

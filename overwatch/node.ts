@@ -177,6 +177,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     active: leading,
   });
   roleHooks.decide = () => loop.trigger();
+  roleHooks.settle = () => loop.settle();
   // Operator writes answer once the change is committed and the decisions it causes are applied, so the
   // next DNS query already reflects it.
   async function proposeAndSettle(cmds: Command[]): Promise<EventRecord[]> {

@@ -96,6 +96,13 @@ describe('cluster mode: three processes', () => {
       (await overridesOf(f1.run)).some((o) => o.address === BACKEND),
       `${f1.id} applied before answering`,
     );
+    // The decision the drain causes was made and applied before the 200: the leader's very next answer has
+    // the backend out (its only backend, so SERVFAIL: nothing healthy to give).
+    assert.equal(
+      rcodeOf(await leader.run.udp(NAME)),
+      'SERVFAIL',
+      `${leader.id} answers without the drained backend`,
+    );
     for (const n of [leader, f2]) {
       const run = n.run;
       assert.ok(run !== undefined);
@@ -107,6 +114,11 @@ describe('cluster mode: three processes', () => {
     }
     assert.equal((await deleteOverride(f2.run, NAME, target)).status, 200);
     assert.equal((await overridesOf(f2.run)).length, 0, `${f2.id} applied the clear before answering`);
+    assert.deepEqual(
+      await leader.run.addresses(NAME),
+      [BACKEND],
+      `${leader.id} answers with it again at once`,
+    );
     await waitFor(
       `no override on ${leader.id}`,
       async () => ((await overridesOf(leader.run as RunningOpengslb)).length === 0 ? true : undefined),
