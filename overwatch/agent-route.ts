@@ -3,8 +3,8 @@
  * decision loop), so a follower answers an agent's Connect with a `Reconnect` directive naming the leader's gRPC
  * address, and with no leader known it refuses with UNAVAILABLE so the agent backs off and retries.
  */
-import { parseHostPort } from '../internal/config/checks.js';
 import type { ClusterMemberView, ClusterView } from './cluster-view.js';
+import { dialable } from './dialable.js';
 
 /** What the agent service does with a (new or open) agent stream. */
 export type AgentRoute =
@@ -12,23 +12,12 @@ export type AgentRoute =
   | { kind: 'redirect'; leaderId: string; address: string }
   | { kind: 'unavailable'; reason: string };
 
-const WILDCARD = new Set(['', '0.0.0.0', '::', '[::]']);
-
-function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /**
  * The leader's gRPC address as an agent can dial it: a wildcard listener (":9443", "0.0.0.0:9443") takes the
  * host of the member's Raft address, which peers already reach. Undefined when the member book has none.
  */
 export function dialableGrpc(m: ClusterMemberView): string | undefined {
-  const grpc = parseHostPort(m.grpc);
-  if (grpc === undefined) return undefined;
-  if (!WILDCARD.has(grpc.host)) return formatHostPort(grpc.host, grpc.port);
-  const raft = parseHostPort(m.address);
-  if (raft === undefined || WILDCARD.has(raft.host)) return undefined;
-  return formatHostPort(raft.host, grpc.port);
+  return dialable(m.grpc, m.address);
 }
 
 /** The route for agent streams on this node, from its current view of the cluster. */

@@ -28,6 +28,7 @@ import { bestVoter, createMembership, type Membership } from './cluster-membersh
 import { createLeaderClients } from './cluster-peers.js';
 import { type RaftTlsFiles, raftCredentials } from './cluster-tls.js';
 import type { ClusterMemberView, ClusterStatusView, ClusterView } from './cluster-view.js';
+import { dialable } from './dialable.js';
 
 /** Addresses a member advertises (carried in its add-learner conf entry). */
 export interface MemberAddressBook {
@@ -361,15 +362,19 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     return ids.map((id) => {
       const voter = st.conf.voters.includes(id);
       const a = book.get(id);
+      const raft = addressOf(id) ?? '';
+      // Listeners advertised as wildcards (the seed's ":8080") are shown with the member's Raft host.
+      const show = (listen: string | undefined): string =>
+        listen === undefined ? '' : (dialable(listen, raft) ?? listen);
       return {
         id,
-        address: addressOf(id) ?? '',
+        address: raft,
         state: !voter ? 'NonVoter' : id === st.leader ? 'Leader' : 'Follower',
         isVoter: voter,
-        gossip: a?.gossip ?? '',
-        grpc: a?.grpc ?? '',
-        api: a?.api ?? '',
-        dns: a?.dns ?? '',
+        gossip: show(a?.gossip),
+        grpc: show(a?.grpc),
+        api: show(a?.api),
+        dns: show(a?.dns),
       };
     });
   };
