@@ -62,21 +62,27 @@ describe('backoffMs', () => {
   }
 });
 
+/** A stream client over in-memory pipes (one per attempt, in `opened`), with 1 ms backoff and no jitter. */
+function startable(addresses: string[]) {
+  const opened: ReturnType<typeof pipe>[] = [];
+  const client = createStreamClient({
+    addresses,
+    open: (address) => {
+      const p = pipe(address);
+      opened.push(p);
+      return p.stream;
+    },
+    hello: () => ({ case: 'hello', value: { agentId: 'x' } }),
+    log: silent,
+    random: () => 0,
+    baseBackoffMs: 1,
+  });
+  return { opened, client };
+}
+
 describe('createStreamClient', () => {
   it('says hello, fails over to the next address, follows a redirect and says goodbye', async () => {
-    const opened: ReturnType<typeof pipe>[] = [];
-    const client = createStreamClient({
-      addresses: ['a:1', 'b:1'],
-      open: (address) => {
-        const p = pipe(address);
-        opened.push(p);
-        return p.stream;
-      },
-      hello: () => ({ case: 'hello', value: { agentId: 'x' } }),
-      log: silent,
-      random: () => 0,
-      baseBackoffMs: 1,
-    });
+    const { opened, client } = startable(['a:1', 'b:1']);
     client.start();
     await until('first stream', () => opened.length === 1);
     assert.deepEqual(opened[0]?.sent, ['hello']);
@@ -98,19 +104,7 @@ describe('createStreamClient', () => {
   });
 
   it('backs off after a few redirects without a Welcome (nodes disagreeing about the leader)', async () => {
-    const opened: ReturnType<typeof pipe>[] = [];
-    const client = createStreamClient({
-      addresses: ['a:1'],
-      open: (address) => {
-        const p = pipe(address);
-        opened.push(p);
-        return p.stream;
-      },
-      hello: () => ({ case: 'hello', value: { agentId: 'x' } }),
-      log: silent,
-      random: () => 0,
-      baseBackoffMs: 1,
-    });
+    const { opened, client } = startable(['a:1']);
     client.start();
     // a and b each claim the other leads: MAX_IMMEDIATE_REDIRECTS hops are followed at once, the next one
     // counts as a failed attempt (backoff), and the agent still ends up where the last redirect pointed.
