@@ -117,6 +117,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   let ops: Promise<void>[] = [];
   let gen = 0;
   let proposals = 0;
+  let maxAckedIndex = 0;
   let hint: string | undefined;
   let final: { payload: string; index: number | undefined } | undefined;
   let done = false;
@@ -159,6 +160,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       if (acc === undefined || acc.node !== n.id || acc.inc !== n.inc) return;
       accepted.delete(payload);
       inv.acknowledged(payload, e.index);
+      maxAckedIndex = Math.max(maxAckedIndex, e.index);
       if (final?.payload === payload) final.index = e.index;
     },
     track(p: Promise<void>): void {
@@ -288,6 +290,9 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     }
     if (final?.index === undefined) return;
     const st = L.raft.status();
+    // A leader fresh from an election may not have committed its predecessors' entries yet (its commit can
+    // lag what an earlier leader acknowledged): wait until its commit covers every acknowledgement.
+    if (st.commit < maxAckedIndex) return;
     const members = [...st.conf.voters, ...st.conf.learners].map((id) => nodes.get(id));
     if (!members.every((m) => alive(m) && m.pending === undefined && m.lastApplied >= st.commit)) return;
     inv.checkAcknowledged(new Map(members.filter(alive).map((m) => [m.id, m.sm])));
