@@ -102,6 +102,7 @@ export function leaderReadIndex(r: RaftState, L: LeaderRole, from: NodeId, conte
   }
   recvReadAck(L.readOnly, r.id, context);
   bcastHeartbeat(r, L, context);
+  L.heartbeatSinceTick = true;
 }
 
 function handleAppendResp(r: RaftState, L: LeaderRole, m: Message, pr: Progress): void {
@@ -231,8 +232,11 @@ export function tickLeader(r: RaftState, L: LeaderRole): void {
     }
   }
   if (L.leaving.size > 0) dropLeft(r, L);
+  const sent = L.heartbeatSinceTick;
+  L.heartbeatSinceTick = false;
   if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
     r.heartbeatElapsed = 0;
-    bcastHeartbeat(r, L, lastPendingContext(L.readOnly));
+    // Followers heard from us less than a tick ago, with the latest read context: that round stands for this one.
+    if (!sent) bcastHeartbeat(r, L, lastPendingContext(L.readOnly));
   }
 }

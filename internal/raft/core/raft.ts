@@ -58,6 +58,11 @@ export interface LeaderRole {
   pendingReads: { from: NodeId; context: Uint8Array }[];
   /** Ticks since becoming leader: the clock of Progress.lastActive. */
   ticks: number;
+  /**
+   * A heartbeat round went out since the last tick (a ReadIndex confirmation): the round due at the next
+   * tick is skipped, so a leader taking a lease read every tick still sends one round per tick, not two.
+   */
+  heartbeatSinceTick: boolean;
 }
 
 /** The role of a node. */
@@ -176,6 +181,7 @@ export function becomeLeader(r: RaftState): void {
     readOnly: createReadOnly(),
     pendingReads: [],
     ticks: 0,
+    heartbeatSinceTick: false,
   };
   r.role = role;
   r.logger.info({ term: r.term }, 'became leader');
