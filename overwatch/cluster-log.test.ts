@@ -85,4 +85,22 @@ describe('cluster decision log', () => {
     const clog = createClusterLog({ fsm: createFsm(), log });
     await assert.rejects(clog.propose([appendEvent('x')]), /before the Raft node started/);
   });
+
+  it('hands on the events a restored snapshot holds beyond what this node applied', () => {
+    const leader = createFsm();
+    for (const r of ['a', 'b', 'c']) leader.apply(appendEvent(r));
+    const fsm = createFsm();
+    fsm.apply(appendEvent('a'));
+    const applied: EventRecord[][] = [];
+    const clog = createClusterLog({ fsm, log, onApplied: (e) => applied.push(e) });
+    clog.restore(leader.snapshot(), 3);
+    assert.deepEqual(
+      applied.flat().map((e) => [e.id, e.reason]),
+      [
+        [2, 'b'],
+        [3, 'c'],
+      ],
+    );
+    assert.equal(clog.applied(), 3);
+  });
 });

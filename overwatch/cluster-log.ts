@@ -124,6 +124,7 @@ export function createClusterLog(opts: {
     },
     snapshot: () => fsm.snapshot(),
     restore(state, index) {
+      const seen = fsm.state().nextEventId;
       fsm.restore(state);
       applied = index;
       // Events of entries inside the snapshot are gone; a forwarded write waiting for one answers without them.
@@ -135,7 +136,9 @@ export function createClusterLog(opts: {
         }
       }
       log.info({ index }, 'state machine restored from a Raft snapshot');
-      opts.onApplied?.([]);
+      // The snapshot skipped the entries that made its newer events: hand the retained ones on, so live
+      // WatchEvents streams on a follower that caught up by snapshot do not silently miss them.
+      opts.onApplied?.(fsm.state().events.filter((e) => e.id >= seen));
     },
     attach(r, fwd) {
       raft = r;
