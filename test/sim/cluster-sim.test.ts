@@ -44,6 +44,7 @@ describe('cluster simulator', () => {
           'a run acknowledged nothing',
         );
         if (seeds.length < 20) return;
+        assert.ok(total(reports, 'reads') > 0, 'no ReadIndex request was answered');
         const f = profile.faults;
         if ((f.crash ?? 0) > 0)
           assert.ok(total(reports, 'lostWrites') > 0, 'no crash lost an unsynced write');

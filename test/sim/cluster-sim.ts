@@ -1,7 +1,8 @@
 /**
  * A deterministic discrete-event simulator of a Raft cluster (issue #5): N nodes running the real core over
  * crashable memory storage, driven as the runtime shell drives it (sim-node.ts), a network that delays, drops,
- * duplicates, reorders and partitions messages (sim-network.ts), clients proposing unique payloads, and faults
+ * duplicates, reorders and partitions messages (sim-network.ts), clients proposing unique payloads and asking
+ * random nodes for ReadIndex read points (each must cover every write acknowledged before it was asked), and faults
  * drawn from a profile (sim-profiles.ts). Everything, election jitter included, comes from one seeded PRNG, so
  * a seed replays exactly. The invariants (invariants.ts) are checked after every event; at the end the network
  * heals, crashed nodes restart, and the cluster must elect a leader, commit a final proposal on every member
@@ -53,6 +54,8 @@ export interface SimReport extends InvariantStats {
   lostWrites: number;
   partitions: number;
   confChanges: number;
+  /** ReadIndex requests answered (each checked against the writes acknowledged before it was asked). */
+  reads: number;
 }
 
 /** The command that replays one seed of the simulator test. */
@@ -67,6 +70,7 @@ type SimEvent =
   | { kind: 'restart'; node: SimNode }
   | { kind: 'heal'; gen: number }
   | { kind: 'propose' }
+  | { kind: 'read' }
   | { kind: 'fault' }
   | { kind: 'end' }
   | { kind: 'probe' };
@@ -81,6 +85,7 @@ interface TraceLine {
 const TRACE = 50;
 const TICK_MS = 10;
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 function describeEvent(ev: SimEvent): string {
   switch (ev.kind) {
@@ -112,11 +117,14 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   const spares = [1, 2, 3].map((i) => String(o.nodes + i));
   const retired = new Set<string>();
   const accepted = new Map<string, { node: string; inc: number }>();
-  const report = { crashes: 0, lostWrites: 0, partitions: 0, confChanges: 0 };
+  /** ReadIndex requests in flight by context: the node and incarnation that asked, and the index they must cover. */
+  const reads = new Map<string, { node: string; inc: number; floor: number }>();
+  const report = { crashes: 0, lostWrites: 0, partitions: 0, confChanges: 0, reads: 0 };
   let now = 0;
   let ops: Promise<void>[] = [];
   let gen = 0;
   let proposals = 0;
+  let readCount = 0;
   let maxAckedIndex = 0;
   let hint: string | undefined;
   let final: { payload: string; index: number | undefined } | undefined;
@@ -162,6 +170,20 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       inv.acknowledged(payload, e.index);
       maxAckedIndex = Math.max(maxAckedIndex, e.index);
       if (final?.payload === payload) final.index = e.index;
+    },
+    onReadState(n: SimNode, rs): void {
+      const ctx = dec.decode(rs.context);
+      const r = reads.get(ctx);
+      if (r === undefined || r.node !== n.id || r.inc !== n.inc) return;
+      reads.delete(ctx);
+      // Linearizability of ReadIndex (thesis §6.4): a read started after a write was acknowledged must be
+      // served at an index that includes that write.
+      if (rs.index < r.floor)
+        throw violation(
+          'linearizable reads',
+          `read ${ctx} asked at node ${n.id} after index ${r.floor} was acknowledged got read index ${rs.index}`,
+        );
+      report.reads++;
     },
     track(p: Promise<void>): void {
       ops.push(p);
@@ -352,6 +374,19 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
         if (target !== undefined) propose(`c${proposals++}`, target);
         return;
       }
+      case 'read': {
+        if (now >= faultMs) return;
+        queue.push(now + between(profile.proposeEveryMs), ev);
+        const xs = live();
+        const target = xs[rand.int(xs.length)];
+        if (target === undefined) return;
+        const ctx = `r${readCount++}`;
+        if (attempt(() => target.raft.readIndex(enc.encode(ctx))) !== undefined) return;
+        reads.set(ctx, { node: target.id, inc: target.inc, floor: maxAckedIndex });
+        say(`${ctx} at ${target.id}, acknowledged up to ${maxAckedIndex}`);
+        pump(host, target);
+        return;
+      }
       case 'fault':
         if (now >= faultMs) return;
         queue.push(now + Math.floor(profile.faultEveryMs * (0.5 + rand.next())), ev);
@@ -384,6 +419,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   try {
     for (const id of voters) addNode(id, true);
     queue.push(0, { kind: 'propose' });
+    queue.push(between(profile.proposeEveryMs), { kind: 'read' });
     if (Object.keys(profile.faults).length > 0) queue.push(profile.faultEveryMs, { kind: 'fault' });
     queue.push(faultMs, { kind: 'end' });
     while (!done) {

@@ -6,6 +6,7 @@
  */
 
 import type { Message } from '../../internal/raft/core/message.js';
+import type { ReadState } from '../../internal/raft/core/raft.js';
 import { createRaft } from '../../internal/raft/core/raw-node.js';
 import type { RaftCore, Ready } from '../../internal/raft/core/ready.js';
 import type { Entry } from '../../internal/raft/storage.js';
@@ -43,6 +44,8 @@ export interface SimNodeHost {
   scheduleSync(n: SimNode, inc: number): void;
   /** Called after the state machine applied `e` (client acknowledgements, membership bookkeeping). */
   onApplied(n: SimNode, e: Entry): void;
+  /** A ReadIndex request of this node was answered with a read point. */
+  onReadState(n: SimNode, rs: ReadState): void;
   /** Collects storage promises so the simulator can surface their rejections. */
   track(p: Promise<void>): void;
 }
@@ -133,6 +136,7 @@ function finish(host: SimNodeHost, n: SimNode, rd: Ready): void {
     apply(host, n, e, term);
     if (n.removed) return; // the process stops at its own removal
   }
+  for (const rs of rd.readStates) host.onReadState(n, rs);
   n.raft.advance(rd);
 }
 
