@@ -27,6 +27,14 @@ const sizes = env['SIM_NODES'] !== undefined ? [intEnv('SIM_NODES') as number] :
 const profiles = env['SIM_PROFILE'] !== undefined ? [simProfile(env['SIM_PROFILE'])] : SIM_PROFILES;
 const seeds = one !== undefined ? [one] : Array.from({ length: seedCount }, (_, i) => i + 1);
 
+/** Failures printed with their event trace; later ones get the violation and the reproduction line. */
+const SHOWN_IN_FULL = 2;
+
+function firstLines(msg: string): string {
+  const lines = msg.split('\n');
+  return [lines[0], ...lines.filter((l) => l.includes('reproduce:'))].join('\n');
+}
+
 function total(rs: readonly SimReport[], k: keyof SimReport): number {
   return rs.reduce((s, r) => s + r[k], 0);
 }
@@ -37,7 +45,18 @@ describe('cluster simulator', () => {
       const name = `${profile.name}, ${nodes} nodes, seeds ${seeds[0]}..${seeds[seeds.length - 1]}`;
       it(name, async () => {
         const reports: SimReport[] = [];
-        for (const seed of seeds) reports.push(await runSimulation({ seed, nodes, profile }));
+        // A failing seed does not end the sweep: the rest still run, and every failure is reported together
+        // (the first ones in full, the others by their reproduction line).
+        const failures: string[] = [];
+        for (const seed of seeds) {
+          try {
+            reports.push(await runSimulation({ seed, nodes, profile }));
+          } catch (e: unknown) {
+            const msg = e instanceof Error ? e.message : String(e);
+            failures.push(failures.length < SHOWN_IN_FULL ? msg : firstLines(msg));
+          }
+        }
+        assert.equal(failures.length, 0, `${failures.length} of ${seeds.length} seeds failed:\n${failures.join('\n')}`);
         // Every run elected leaders and acknowledged proposals; the profile's faults really happened.
         assert.ok(
           reports.every((r) => r.leaders > 0 && r.acknowledged > 0),
