@@ -1,7 +1,7 @@
 /**
  * Runs the cluster simulator over many seeds for 3, 5 and 7 voters and every profile. SIM_SEEDS sets the
  * seeds per (profile, size) pair; SIM_SEED, SIM_PROFILE and SIM_NODES narrow the run to replay one failure
- * (a failing seed prints exactly that command).
+ * (a failing seed prints exactly that command); SIM_TRACE sets how many of its last events it prints.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -22,6 +22,8 @@ function intEnv(name: string): number | undefined {
 }
 
 const one = intEnv('SIM_SEED');
+/** Events a failure prints (default 50): raise it to see how a failing run got there. */
+const trace = intEnv('SIM_TRACE');
 const seedCount = intEnv('SIM_SEEDS') ?? DEFAULT_SEEDS;
 const sizes = env['SIM_NODES'] !== undefined ? [intEnv('SIM_NODES') as number] : [3, 5, 7];
 const profiles = env['SIM_PROFILE'] !== undefined ? [simProfile(env['SIM_PROFILE'])] : SIM_PROFILES;
@@ -50,13 +52,24 @@ describe('cluster simulator', () => {
         const failures: string[] = [];
         for (const seed of seeds) {
           try {
-            reports.push(await runSimulation({ seed, nodes, profile }));
+            reports.push(
+              await runSimulation({
+                seed,
+                nodes,
+                profile,
+                ...(trace === undefined ? {} : { traceEvents: trace }),
+              }),
+            );
           } catch (e: unknown) {
             const msg = e instanceof Error ? e.message : String(e);
             failures.push(failures.length < SHOWN_IN_FULL ? msg : firstLines(msg));
           }
         }
-        assert.equal(failures.length, 0, `${failures.length} of ${seeds.length} seeds failed:\n${failures.join('\n')}`);
+        assert.equal(
+          failures.length,
+          0,
+          `${failures.length} of ${seeds.length} seeds failed:\n${failures.join('\n')}`,
+        );
         // Every run elected leaders and acknowledged proposals; the profile's faults really happened.
         assert.ok(
           reports.every((r) => r.leaders > 0 && r.acknowledged > 0),

@@ -17,6 +17,7 @@ import { createMemoryStorage } from '../../internal/raft/storage-memory.js';
 import { seededRand } from '../../internal/testkit/seeded-rand.js';
 import { createEventQueue } from './event-queue.js';
 import { createInvariantChecker, type InvariantStats, payloadOf, violation } from './invariants.js';
+import { createSimClients } from './sim-clients.js';
 import { createSimNetwork } from './sim-network.js';
 import {
   completeSync,
@@ -49,6 +50,8 @@ export interface SimOptions {
   maxEvents?: number;
   /** Bound on real time per run (ms). Default 20,000. */
   realTimeMs?: number;
+  /** Events a failure prints, the latest ones. Default 50. */
+  traceEvents?: number;
 }
 
 /** What a passing run did. */
@@ -87,10 +90,8 @@ interface TraceLine {
   note: string;
 }
 
-const TRACE = Number(process.env["SIM_TRACE"] ?? 50);
 const TICK_MS = 10;
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 function describeEvent(ev: SimEvent): string {
   switch (ev.kind) {
@@ -113,6 +114,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   const settleMs = o.settleMs ?? 20_000;
   const maxEvents = o.maxEvents ?? 400_000;
   const realTimeMs = o.realTimeMs ?? 20_000;
+  const traceEvents = o.traceEvents ?? 50;
   const rand = seededRand(seed);
   const inv = createInvariantChecker();
   const net = createSimNetwork(rand, profile.link);
@@ -121,16 +123,13 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   const voters = Array.from({ length: o.nodes }, (_, i) => String(i + 1));
   const spares = [1, 2, 3].map((i) => String(o.nodes + i));
   const retired = new Set<string>();
-  const accepted = new Map<string, { node: string; inc: number }>();
-  /** ReadIndex requests in flight by context: the node and incarnation that asked, and the index they must cover. */
-  const reads = new Map<string, { node: string; inc: number; floor: number }>();
-  const report = { crashes: 0, lostWrites: 0, partitions: 0, confChanges: 0, reads: 0 };
+  const clients = createSimClients(inv);
+  const report = { crashes: 0, lostWrites: 0, partitions: 0, confChanges: 0 };
   let now = 0;
   let ops: Promise<void>[] = [];
   let gen = 0;
   let proposals = 0;
   let readCount = 0;
-  let maxAckedIndex = 0;
   let hint: string | undefined;
   let final: { payload: string; index: number | undefined } | undefined;
   let done = false;
@@ -168,27 +167,11 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
         }
         return;
       }
-      const payload = payloadOf(e);
-      const acc = accepted.get(payload);
-      if (acc === undefined || acc.node !== n.id || acc.inc !== n.inc) return;
-      accepted.delete(payload);
-      inv.acknowledged(payload, e.index);
-      maxAckedIndex = Math.max(maxAckedIndex, e.index);
-      if (final?.payload === payload) final.index = e.index;
+      const index = clients.applied(n, e);
+      if (index !== undefined && final?.payload === payloadOf(e)) final.index = index;
     },
     onReadState(n: SimNode, rs): void {
-      const ctx = dec.decode(rs.context);
-      const r = reads.get(ctx);
-      if (r === undefined || r.node !== n.id || r.inc !== n.inc) return;
-      reads.delete(ctx);
-      // Linearizability of ReadIndex (thesis §6.4): a read started after a write was acknowledged must be
-      // served at an index that includes that write.
-      if (rs.index < r.floor)
-        throw violation(
-          'linearizable reads',
-          `read ${ctx} asked at node ${n.id} after index ${r.floor} was acknowledged got read index ${rs.index}`,
-        );
-      report.reads++;
+      clients.readState(n, rs);
     },
     track(p: Promise<void>): void {
       ops.push(p);
@@ -234,7 +217,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       hint = err.leaderHint === '' ? undefined : err.leaderHint;
       return false;
     }
-    accepted.set(payload, { node: target.id, inc: target.inc });
+    clients.proposed(payload, target);
     hint = target.id;
     observeNode(host, target);
     pump(host, target);
@@ -307,9 +290,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   function probe(): void {
     const L = leader();
     if (L === undefined) return;
-    const acc = final === undefined ? undefined : accepted.get(final.payload);
-    const stale =
-      final === undefined || (final.index === undefined && (acc?.node !== L.id || acc.inc !== L.inc));
+    const stale = final === undefined || (final.index === undefined && !clients.awaiting(final.payload, L));
     if (stale) {
       const payload = `final${proposals++}`;
       if (propose(payload, L)) final = { payload, index: undefined };
@@ -319,7 +300,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     const st = L.raft.status();
     // A leader fresh from an election may not have committed its predecessors' entries yet (its commit can
     // lag what an earlier leader acknowledged): wait until its commit covers every acknowledgement.
-    if (st.commit < maxAckedIndex) return;
+    if (st.commit < clients.maxAcknowledged()) return;
     const members = [...st.conf.voters, ...st.conf.learners].map((id) => nodes.get(id));
     if (!members.every((m) => alive(m) && m.pending === undefined && m.lastApplied >= st.commit)) return;
     inv.checkAcknowledged(new Map(members.filter(alive).map((m) => [m.id, m.sm])));
@@ -387,8 +368,8 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
         if (target === undefined) return;
         const ctx = `r${readCount++}`;
         if (attempt(() => target.raft.readIndex(enc.encode(ctx))) !== undefined) return;
-        reads.set(ctx, { node: target.id, inc: target.inc, floor: maxAckedIndex });
-        say(`${ctx} at ${target.id}, acknowledged up to ${maxAckedIndex}`);
+        clients.reading(ctx, target);
+        say(`${ctx} at ${target.id}, acknowledged up to ${clients.maxAcknowledged()}`);
         pump(host, target);
         return;
       }
@@ -432,7 +413,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       if (next === undefined) throw violation('liveness', 'no events left');
       now = next.at;
       cur = { step, at: now, ev: next.ev, note: '' };
-      trace[step % TRACE] = cur;
+      trace[step % traceEvents] = cur;
       handle(next.ev);
       if (ops.length > 0) {
         const ps = ops;
@@ -445,7 +426,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
         throw new Error(`real-time budget: ${step} events took over ${realTimeMs}ms`);
     }
   } catch (e: unknown) {
-    const k = (step + 1) % TRACE;
+    const k = (step + 1) % traceEvents;
     const lines = trace
       .slice(k)
       .concat(trace.slice(0, k))
@@ -458,5 +439,5 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       { cause: e },
     );
   }
-  return { ...inv.stats(), ...report, events: step, virtualMs: now };
+  return { ...inv.stats(), ...report, reads: clients.readsAnswered(), events: step, virtualMs: now };
 }
