@@ -11,6 +11,7 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
 import { type Command, CommandSchema } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import type { Entry, Storage } from '../internal/raft/storage.js';
+import { openFileStorage } from '../internal/raft/storage-file.js';
 import type { EventRecord, Fsm } from './fsm.js';
 
 export interface DecisionLog {
@@ -22,6 +23,17 @@ export interface DecisionLog {
 }
 
 const TERM = 1;
+
+/** Opens the file log in `dir` (a torn tail is repaired and logged; corruption rejects) and replays it. */
+export async function openStandaloneDecisionLog(
+  opts: Omit<Parameters<typeof openDecisionLog>[0], 'storage'> & { dir: string },
+): Promise<DecisionLog> {
+  const { dir, ...rest } = opts;
+  const storage = await openFileStorage(dir);
+  for (const w of storage.warnings)
+    opts.log.warn({ dir: storage.dir, warning: w }, 'decision log repaired on open');
+  return openDecisionLog({ ...rest, storage });
+}
 
 export async function openDecisionLog(opts: {
   storage: Storage;

@@ -1,9 +1,36 @@
 /**
- * Fan-out of applied events to WatchEvents streams, with resume: a watcher passes the last event id it saw
- * and first gets the retained events after it (from the state machine's bounded audit trail), then live ones.
+ * Where applied events go: fan-out to WatchEvents streams, with resume (a watcher passes the last event id it
+ * saw and first gets the retained events after it, from the state machine's bounded audit trail, then live
+ * ones), and the log line and metrics of each.
  */
+import type { Logger } from 'pino';
 import { createAsyncQueue } from '../internal/async/queue.js';
 import type { EventRecord } from './fsm.js';
+import type { OverwatchMetrics } from './metrics.js';
+
+/** Logs each applied event (one line per decision change) and counts vetoes, applied or not. */
+export function reportEvents(
+  events: readonly EventRecord[],
+  o: { metrics: OverwatchMetrics; log: Logger; vetoMode: string },
+): void {
+  for (const e of events) {
+    if (e.to === 'vetoed') o.metrics.vetoes.inc({ mode: o.vetoMode, applied: 'true' });
+    if (e.source === 'veto' && e.to !== 'vetoed')
+      o.metrics.vetoes.inc({ mode: o.vetoMode, applied: 'false' });
+    o.log.info(
+      {
+        event_id: e.id,
+        service: e.service,
+        backend: e.backend,
+        from: e.from,
+        to: e.to,
+        source: e.source,
+        reason: e.reason,
+      },
+      'decision event',
+    );
+  }
+}
 
 export interface EventHub {
   publish(events: readonly EventRecord[]): void;

@@ -12,12 +12,12 @@ import { createDnsServer } from '../internal/dns/server.js';
 import type { Command } from '../internal/gen/opengslb/v1/fsm_pb.js';
 import { createHealthMonitor, type TargetStatus } from '../internal/health/index.js';
 import { createMetricsServer, createRegistry } from '../internal/metrics/registry.js';
-import { openFileStorage } from '../internal/raft/storage-file.js';
 import { createAdminService } from './admin-service.js';
 import { createAgentRegistry } from './agent-registry.js';
 import { createRejectionAudit } from './agent-rejections.js';
 import { agentRoute } from './agent-route.js';
 import { createAgentService } from './agent-service.js';
+import { startAgentSweep } from './agent-sweep.js';
 import { overwatchRoutes } from './api-routes.js';
 import type { ClusterRuntime } from './cluster-runtime.js';
 import { type ClusterView, standaloneClusterView } from './cluster-view.js';
@@ -28,11 +28,11 @@ import {
   startClusterWiring,
 } from './cluster-wiring.js';
 import { clusterReadBarrier, localReadBarrier } from './consistent-read.js';
-import { type DecisionLog, openDecisionLog } from './decision-log.js';
+import { type DecisionLog, openStandaloneDecisionLog } from './decision-log.js';
 import { createDecisionLoop } from './decision-loop.js';
 import { mayAnswer } from './dns-gate.js';
 import { createDnsHandler } from './dns-handler.js';
-import { createEventHub } from './event-hub.js';
+import { createEventHub, reportEvents } from './event-hub.js';
 import { createFsm, type EventRecord, idKey } from './fsm.js';
 import { createNodeGrpc } from './grpc-server.js';
 import { healthTargetsOf } from './health-targets.js';
@@ -99,23 +99,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     serving.rebuild();
     refreshGauges();
     hub.publish(events);
-    for (const e of events) {
-      if (e.to === 'vetoed') metrics.vetoes.inc({ mode: config.cluster.overwatch.vetoMode, applied: 'true' });
-      if (e.source === 'veto' && e.to !== 'vetoed')
-        metrics.vetoes.inc({ mode: config.cluster.overwatch.vetoMode, applied: 'false' });
-      log.info(
-        {
-          event_id: e.id,
-          service: e.service,
-          backend: e.backend,
-          from: e.from,
-          to: e.to,
-          source: e.source,
-          reason: e.reason,
-        },
-        'decision event',
-      );
-    }
+    reportEvents(events, { metrics, log, vetoMode: config.cluster.overwatch.vetoMode });
   };
   const clustered = config.cluster.mode === 'cluster';
   let cluster: ClusterRuntime | undefined;
@@ -133,11 +117,8 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       hooks: roleHooks,
     }));
   } else {
-    const storage = await openFileStorage(join(opts.dataDir, 'decisions'));
-    for (const w of storage.warnings)
-      log.warn({ dir: storage.dir, warning: w }, 'decision log repaired on open');
-    dlog = await openDecisionLog({
-      storage,
+    dlog = await openStandaloneDecisionLog({
+      dir: join(opts.dataDir, 'decisions'),
       fsm,
       log: log.child({ component: 'decisions' }),
       snapshotThreshold: config.cluster.raft.snapshotThreshold,
@@ -351,24 +332,17 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
   log.info({ address: config.dns.listenAddress, cluster_mode: clustered }, 'DNS server initialized');
   monitor.start();
   loop.start();
-  // Agent silence is judged on the monotonic clock; a sweep a second keeps stale detection within 1 s.
-  const sweep = setInterval(() => {
-    if (cluster !== undefined) refreshClusterGauges(metrics, cluster, startedMs);
-    const ow = config.cluster.overwatch;
-    const r = agents.sweep(performance.now(), ow.staleThresholdMs, ow.removeAfterMs);
-    if (r.staled.length === 0 && r.removed.length === 0) return;
-    for (const id of r.staled)
-      log.warn(
-        { agent: id, threshold_ms: ow.staleThresholdMs },
-        'agent stale: no report within the threshold',
-      );
-    for (const id of r.removed)
-      log.warn({ agent: id, after_ms: ow.removeAfterMs }, 'agent removed after prolonged silence');
-    metrics.agentStale.inc(r.staled.length);
-    for (const id of r.removed) loop.agentGone(id, `silent for remove_after (${ow.removeAfterMs}ms)`);
-    loop.trigger();
-    refreshAgentGauges(metrics, agents.list());
-  }, 1000);
+  const stopSweep = startAgentSweep({
+    agents,
+    config: () => config,
+    metrics,
+    log,
+    onRemoved: (id, reason) => loop.agentGone(id, reason),
+    onChange: () => loop.trigger(),
+    onTick: () => {
+      if (cluster !== undefined) refreshClusterGauges(metrics, cluster, startedMs);
+    },
+  });
   const firstRound = monitor.whenFirstRoundDone().then(
     async () => {
       await loop.settle();
@@ -408,7 +382,7 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
     async stop(): Promise<void> {
       // Hand leadership off while still serving, so the next leader answers DNS without an election gap.
       await cluster?.handOff();
-      clearInterval(sweep);
+      stopSweep();
       await Promise.all(listeners.map((l) => l.close()));
       await loop.stop();
       await monitor.stop();

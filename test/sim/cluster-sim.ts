@@ -68,7 +68,7 @@ export interface SimReport extends InvariantStats {
 
 /** The command that replays one seed of the simulator test. */
 export function reproduceCommand(seed: number, profile: string, nodes: number): string {
-  return `SIM_SEED=${seed} SIM_PROFILE=${profile} SIM_NODES=${nodes} node --test dist/test/sim/cluster-sim.test.js`;
+  return `SIM_SEED=${seed} SIM_PROFILE=${profile} SIM_NODES=${nodes} node --test dist/test/sim/cluster-sim*.test.js`;
 }
 
 type SimEvent =
