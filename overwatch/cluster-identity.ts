@@ -5,10 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { RaftService } from '../internal/gen/opengslb/v1/raft_pb.js';
 import { createClient } from '../internal/grpc/client.js';
 import type { ChannelSetup } from '../internal/grpc/credentials.js';
+import { GrpcError } from '../internal/grpc/grpc-error.js';
 import type { MemberAddressBook } from './cluster-runtime.js';
 
 /** What {@link clusterIdentity} needs of the runtime's options. */
@@ -43,6 +45,9 @@ async function joinCluster(o: IdentityOptions): Promise<string> {
         o.log.info({ leader_id: resp.leaderId, via: target }, 'joined cluster');
         return resp.clusterId;
       } catch (e: unknown) {
+        // The cluster refused this node for good (it is a member already): retrying cannot help.
+        if (e instanceof GrpcError && e.code === grpcStatus.FAILED_PRECONDITION)
+          throw new Error(`cluster: join refused by ${target}: ${e.message}`, { cause: e });
         last = e;
         // With mutual TLS a refused certificate surfaces as a dropped connection: say what to check.
         o.log.warn(

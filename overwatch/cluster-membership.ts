@@ -192,7 +192,18 @@ export function createMembership(d: MembershipDeps): Membership {
       const client = d.leaderClients.get(leaderRaftAddress(st));
       return client.join({ ...req, clusterId }, { timeoutMs: CALL_TIMEOUT_MS });
     }
-    if (!isMember(st.conf, req.nodeId)) {
+    if (isMember(st.conf, req.nodeId)) {
+      // A member joins again only when it lost its data dir (with one it rejoins by itself). Taking it back as
+      // it is would be unsafe: a voter that forgot its term and vote can vote twice in a term, and the leader's
+      // record of what it holds (its match index) would be wrong. A learner that never received an entry (its
+      // first join's answer was lost) is the one harmless case.
+      const fresh = st.conf.learners.includes(req.nodeId) && (st.progress?.[req.nodeId]?.match ?? 0) === 0;
+      if (!fresh)
+        throw new GrpcError(
+          grpcStatus.FAILED_PRECONDITION,
+          `node ${JSON.stringify(req.nodeId)} is already a member of this cluster; a member that lost its data dir must be removed first (opengslbctl members remove ${req.nodeId}), then started again with --join`,
+        );
+    } else {
       const a = req.addresses;
       const context = encodeMemberAddresses({
         raft: a?.raft ?? '',

@@ -1,5 +1,11 @@
 /**
- * A wiped node-1 must not silently start a second cluster next to the first (issue #5). The seed guide keeps
+ * Nodes that lost their data directory (issue #5).
+ *
+ * A wiped joiner (the seed guide keeps `--join` on node-2 and node-3 for good) asks to join again under its old
+ * name. Taking it back as it is would let a voter that forgot its term and vote vote twice, so the leader refuses:
+ * the node exits at once saying to remove it first, and after `opengslbctl members remove` it joins afresh.
+ *
+ * A wiped node-1 must not silently start a second cluster next to the first. The seed guide keeps
  * `--bootstrap` on node-1 for good; if its data directory is lost, it bootstraps a brand-new one-node cluster
  * on restart. The old cluster still counts node-1 as a member and keeps calling it by name: node-1 refuses
  * those calls (another cluster id), notices it is wanted elsewhere, stops answering DNS, reports 503 on
@@ -25,6 +31,7 @@ import {
   runOf,
   startClusterProc,
 } from '../testkit/cluster-procs.js';
+import { runCtl } from '../testkit/ctl.js';
 import { rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
@@ -52,6 +59,33 @@ describe('cluster mode: a wiped bootstrap node', () => {
   after(async () => {
     await removeClusterProcs(nodes);
     await Promise.all(backends.map((b) => b.stop()));
+  });
+
+  it('a wiped joiner is refused until it is removed, then joins afresh', async () => {
+    const n3 = nodes[2] as ClusterProc;
+    assert.equal(n3.args[0], '--join', 'node-3 keeps --join, as the seed guide does');
+    await killClusterProc(n3);
+    rmSync(n3.data.path, { recursive: true, force: true });
+    mkdirSync(n3.data.path);
+    await assert.rejects(startClusterProc(n3, config), (e: unknown) => {
+      assert.match(String(e), /exited with 1 during startup/);
+      assert.match(String(e), /join refused by .*"node-3" is already a member of this cluster/);
+      assert.match(String(e), /opengslbctl members remove node-3/);
+      return true;
+    });
+    const leader = await waitFor(
+      'a leader among node-1 and node-2',
+      () => agreedLeader(nodes.slice(0, 2), 3),
+      10_000,
+    );
+    const removed = await runCtl(runOf(leader), ['members', 'remove', 'node-3']);
+    assert.equal(removed.code, 0, removed.stderr);
+    await startClusterProc(n3, config);
+    await waitFor(
+      'node-3 back as a voter, one leader over three',
+      () => agreedLeader(nodes, 3),
+      15_000,
+    ).catch(async (e: unknown) => assert.fail(`${String(e)}\n${await describeClusterProcs(nodes)}`));
   });
 
   it('refuses to serve after a restart with --bootstrap on an empty data dir, and the cluster keeps going', async () => {

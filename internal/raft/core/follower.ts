@@ -11,6 +11,7 @@ import {
   becomeLeader,
   type CampaignRole,
   campaign,
+  type FollowerRole,
   hup,
   poll,
   type RaftState,
@@ -46,7 +47,19 @@ function handleAppendEntries(r: RaftState, m: Message): void {
 }
 
 function handleHeartbeat(r: RaftState, m: Message): void {
-  r.log.commitTo(m.commit ?? 0);
+  const commit = m.commit ?? 0;
+  if (commit > r.log.lastIndex()) {
+    // The leader sends at most what it knows we hold (our match index): this node lost entries it had
+    // acknowledged (a wiped or restored data dir). Acting on it would be unsafe and throwing would repeat per
+    // heartbeat; say it loudly once and keep the commit index where our log can back it.
+    const role = r.role as FollowerRole;
+    if (role.lossLogged !== true)
+      r.logger.error(
+        { from: m.from, commit, lastIndex: r.log.lastIndex() },
+        'leader believes this node holds entries its log lacks: data was lost; remove this node and join it again',
+      );
+    role.lossLogged = true;
+  } else r.log.commitTo(commit);
   send(r, { type: 'heartbeat-resp', to: m.from, ...(m.context !== undefined ? { context: m.context } : {}) });
 }
 

@@ -28,6 +28,8 @@ export interface ReadState {
 /** Follower: accepts the log of `lead` (RaftState.lead), if known. */
 export interface FollowerRole {
   kind: 'follower';
+  /** The leader's commit index ran past our log (lost data) and that was logged: once per role, not per heartbeat. */
+  lossLogged?: boolean;
 }
 
 /** Pre-candidate (thesis §9.6) or candidate: collecting votes; true = granted. */
