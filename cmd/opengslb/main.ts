@@ -91,7 +91,9 @@ async function main(): Promise<void> {
   routeGrpcLogs(log.child({ component: 'grpc' }));
   const nodeName = config.cluster.nodeName === '' ? hostname() : config.cluster.nodeName;
   log.info({ version: VERSION, mode: config.cluster.mode, node_name: nodeName }, 'OpenGSLB starting');
-  const dataDir = resolveDataDir(config.cluster.raft.dataDir);
+  const dataDir = resolveDataDir(config.cluster.raft.dataDir, {
+    fallback: config.cluster.mode !== 'cluster',
+  });
   if (!dataDir.ok) fail(1, [dataDir.error]);
   if (dataDir.fellBack)
     log.warn(

@@ -1,6 +1,8 @@
 /**
  * The data directory must work without root: when the default (/var/lib/opengslb/raft) cannot be created or
- * written, fall back to ./data/raft and say so. An explicitly configured directory never falls back.
+ * written, a standalone node falls back to ./data/raft and says so. A directory other than the default never
+ * falls back, and neither does a cluster member: on an empty fallback directory it would bootstrap a second
+ * cluster or ask to join under a name the cluster already has, so it refuses to start instead.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -23,19 +25,35 @@ function usable(dir: string): string | undefined {
   }
 }
 
+/** Options of {@link resolveDataDir}; the directories are parameters so tests can use their own. */
+export interface DataDirOptions {
+  /** Whether the default may fall back (standalone mode only). */
+  fallback: boolean;
+  defaultDir?: string;
+  fallbackDir?: string;
+}
+
 /** Creates (if needed) and checks the data directory; `configured` is the loaded `cluster.raft.data_dir`. */
-export function resolveDataDir(configured: string): DataDirResult {
+export function resolveDataDir(configured: string, o: DataDirOptions): DataDirResult {
+  const defaultDir = o.defaultDir ?? DEFAULT_DATA_DIR;
+  const fallbackDir = o.fallbackDir ?? FALLBACK_DATA_DIR;
   const problem = usable(configured);
   if (problem === undefined) return { ok: true, dir: resolve(configured), fellBack: false };
-  if (configured !== DEFAULT_DATA_DIR) {
+  if (configured !== defaultDir) {
     return { ok: false, error: `cluster.raft.data_dir: cannot use ${configured}: ${problem}` };
   }
-  const fallbackProblem = usable(FALLBACK_DATA_DIR);
+  if (!o.fallback) {
+    return {
+      ok: false,
+      error: `cluster.raft.data_dir: cannot use ${configured}: ${problem}; a cluster member never falls back to ${fallbackDir} (on an empty directory it would start as a new node): fix the directory or set --data-dir`,
+    };
+  }
+  const fallbackProblem = usable(fallbackDir);
   if (fallbackProblem !== undefined) {
     return {
       ok: false,
-      error: `cannot use ${configured} (${problem}) nor ${FALLBACK_DATA_DIR} (${fallbackProblem}); set --data-dir`,
+      error: `cannot use ${configured} (${problem}) nor ${fallbackDir} (${fallbackProblem}); set --data-dir`,
     };
   }
-  return { ok: true, dir: resolve(FALLBACK_DATA_DIR), fellBack: true, reason: `${configured}: ${problem}` };
+  return { ok: true, dir: resolve(fallbackDir), fellBack: true, reason: `${configured}: ${problem}` };
 }

@@ -248,7 +248,7 @@ export const overwatchSchema = obj(
         raft: obj(
           {
             data_dir: str({
-              doc: 'Directory for the Raft log, snapshots and state. When the default is not writable, `./data` is used (and logged).',
+              doc: 'Directory for the Raft log, snapshots and state. When the default is not writable, a standalone node uses `./data/raft` (and logs it); a cluster member refuses to start.',
               default: '/var/lib/opengslb/raft',
             }),
             heartbeat_timeout: duration({
