@@ -3,9 +3,7 @@
  * configuration listens on wildcards (`:53`, `:8080`, `:9090`); a wildcard host is replaced by the host of the
  * member's Raft address, which its peers already reach.
  */
-import { parseHostPort } from '../internal/config/checks.js';
-
-const WILDCARD = new Set(['', '0.0.0.0', '::', '[::]']);
+import { isWildcardHost, parseHostPort } from '../internal/config/checks.js';
 
 function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -18,8 +16,8 @@ function formatHostPort(host: string, port: number): string {
 export function dialable(listen: string, raft: string): string | undefined {
   const l = parseHostPort(listen);
   if (l === undefined) return undefined;
-  if (!WILDCARD.has(l.host)) return formatHostPort(l.host, l.port);
+  if (!isWildcardHost(l.host)) return formatHostPort(l.host, l.port);
   const r = parseHostPort(raft);
-  if (r === undefined || WILDCARD.has(r.host)) return undefined;
+  if (r === undefined || isWildcardHost(r.host)) return undefined;
   return formatHostPort(r.host, l.port);
 }

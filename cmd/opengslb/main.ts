@@ -8,7 +8,9 @@ import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../../internal/config/data-dir.js';
 import type { Assignment } from '../../internal/config/overlay.js';
 import { loadOverwatchConfig, overwatchFlags } from '../../internal/config/overwatch.js';
+import { clusterStartProblems } from '../../internal/config/overwatch-checks.js';
 import type { OverwatchConfig } from '../../internal/config/overwatch-schema.js';
+import { formatProblem } from '../../internal/config/validate.js';
 import { routeGrpcLogs } from '../../internal/grpc/logging.js';
 import { createLogger } from '../../internal/log/index.js';
 import { VERSION } from '../../internal/version/version.js';
@@ -87,6 +89,13 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   let config: OverwatchConfig = first.value;
+  // Judged with flags and environment applied; `validate` of a shared file cannot know them.
+  const startProblems = clusterStartProblems(config);
+  if (startProblems.length > 0)
+    fail(
+      2,
+      startProblems.map((p) => formatProblem(p)),
+    );
   const log = createLogger({ level: config.logging.level, format: config.logging.format });
   routeGrpcLogs(log.child({ component: 'grpc' }));
   const nodeName = config.cluster.nodeName === '' ? hostname() : config.cluster.nodeName;

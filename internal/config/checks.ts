@@ -1,6 +1,13 @@
 /** Value checks shared by the schemas. Each returns a message starting with "must", or undefined. */
 import { isIP } from 'node:net';
 
+const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['', '0.0.0.0', '::', '[::]']);
+
+/** Whether a listen host (as parseHostPort returns it) means every interface: not an address to dial. */
+export function isWildcardHost(host: string): boolean {
+  return WILDCARD_HOSTS.has(host);
+}
+
 /** `host:port`, `:port`, `[v6]:port`. Port 1..65535. */
 export function parseHostPort(text: string): { host: string; port: number } | undefined {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);

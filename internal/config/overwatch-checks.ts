@@ -2,6 +2,7 @@
  * Rules that span several keys of the overwatch configuration. They run after the schema walk, on the loaded
  * value, so they see defaults too.
  */
+import { isWildcardHost, parseHostPort } from './checks.js';
 import type { OverwatchConfig } from './overwatch-schema.js';
 import { type Problem, suggestKey } from './validate.js';
 
@@ -100,6 +101,32 @@ export function crossCheckOverwatch(c: OverwatchConfig): Problem[] {
       path: ['cluster', 'join'],
       message: 'cannot be combined with cluster.bootstrap (use one)',
     });
+  }
+  return problems;
+}
+
+/**
+ * Problems a cluster member can only be judged on at start, with flags and environment applied: the seed's
+ * shared file leaves `bind_address` at its wildcard default and each node sets its own by
+ * `OPENGSLB_CLUSTER_BIND_ADDRESS`, so `opengslb validate` of that file alone must not flag it.
+ */
+export function clusterStartProblems(c: OverwatchConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (c.cluster.mode === 'cluster') {
+    // Peers dial the advertised Raft address (default: the bind address); a wildcard would make each of them
+    // dial itself. hashicorp/raft refuses a non-advertisable address the same way.
+    const raftAddress =
+      c.cluster.advertiseAddress === '' ? c.cluster.bindAddress : c.cluster.advertiseAddress;
+    const hp = parseHostPort(raftAddress);
+    if (hp !== undefined && isWildcardHost(hp.host)) {
+      problems.push({
+        path: ['cluster', c.cluster.advertiseAddress === '' ? 'bind_address' : 'advertise_address'],
+        message:
+          c.cluster.advertiseAddress === ''
+            ? `"${raftAddress}" listens on every interface, so peers cannot dial it: bind a concrete address (--bind-address 10.0.1.1:7000) or set cluster.advertise_address (--advertise-address)`
+            : `"${raftAddress}" is not an address peers can dial: advertise this node's own host:port`,
+      });
+    }
   }
   return problems;
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { defaultOverwatchConfig, loadOverwatchConfig, overwatchReference } from './overwatch.js';
+import { clusterStartProblems } from './overwatch-checks.js';
+import { formatProblem } from './validate.js';
 
 const repo = new URL('../../../', import.meta.url);
 
@@ -133,6 +135,49 @@ domains:
       errors[0] ?? '',
       /cluster\.raft\.tls: cert_file, key_file and ca_file must be set together for mutual TLS between peers \(2 of 3 set\)$/,
     );
+  });
+});
+
+describe('cluster Raft address (checked at start, with flags and environment applied)', () => {
+  const startProblems = (extra: string): string[] => {
+    const r = loadOverwatchConfig({
+      file: 'c.yaml',
+      text: `${minimal}\ncluster:\n  mode: cluster\n${extra}`,
+      env: {},
+    });
+    assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+    return clusterStartProblems(r.value).map((p) => formatProblem(p));
+  };
+
+  it('refuses a wildcard bind address with nothing advertised: peers could not dial it', () => {
+    for (const bind of ['0.0.0.0:7000', ':7000', '[::]:7000']) {
+      const errors = startProblems(`  bind_address: "${bind}"\n`);
+      assert.equal(errors.length, 1, errors.join('\n'));
+      assert.match(
+        errors[0] ?? '',
+        /^cluster\.bind_address: ".*" listens on every interface, so peers cannot dial it/,
+      );
+    }
+    // The default bind address is 0.0.0.0:7000: a member must name its address one way or the other.
+    assert.match(startProblems('')[0] ?? '', /"0\.0\.0\.0:7000" listens on every interface/);
+  });
+
+  it('accepts a wildcard bind address with a concrete advertise address, and refuses a wildcard advertised', () => {
+    assert.deepEqual(
+      startProblems('  bind_address: "0.0.0.0:7000"\n  advertise_address: "10.0.1.1:7000"\n'),
+      [],
+    );
+    assert.deepEqual(startProblems('  bind_address: "10.0.1.1:7000"\n'), []);
+    assert.match(
+      startProblems('  bind_address: "10.0.1.1:7000"\n  advertise_address: "0.0.0.0:7000"\n')[0] ?? '',
+      /^cluster\.advertise_address: "0\.0\.0\.0:7000" is not an address peers can dial/,
+    );
+  });
+
+  it('leaves standalone mode alone (no peers)', () => {
+    const r = loadOverwatchConfig({ file: 'c.yaml', text: minimal, env: {} });
+    assert.ok(r.ok);
+    assert.deepEqual(clusterStartProblems(r.value), []);
   });
 });
 

@@ -117,6 +117,18 @@ describe('opengslb command line', () => {
     }
   });
 
+  it('a cluster member whose Raft address peers cannot dial exits 2 at start; validate of the shared file passes', async () => {
+    const shared = file('shared.yaml', `${good}\ncluster:\n  mode: cluster\n`);
+    const ok = await runCli(['validate', '--config', shared]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const res = await runCli(['--config', shared, '--bootstrap', '--node-name', 'node-1']);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(
+      res.stderr,
+      /opengslb: cluster\.bind_address: "0\.0\.0\.0:7000" listens on every interface, so peers cannot dial it/,
+    );
+  });
+
   const occupiers: Array<{ proto: string; occupy: (port: number) => Promise<() => Promise<void>> }> = [
     {
       proto: 'tcp',
