@@ -49,7 +49,14 @@ function nodeAt(root: SchemaNode, path: readonly string[]): SchemaNode | undefin
   return node;
 }
 
-/** Collects assignments from `OPENGSLB_*` variables; a variable that names no key is a problem. */
+/** Variables `opengslbctl` reads (its defaults for --address, --token, --api); no program's config key. */
+export const CTL_ENV_NAMES: readonly string[] = ['OPENGSLB_ADDRESS', 'OPENGSLB_ADMIN_TOKEN', 'OPENGSLB_API'];
+
+/**
+ * Collects assignments from `OPENGSLB_*` variables; a variable that names no key is a problem, except the ones
+ * `opengslbctl` reads ({@link CTL_ENV_NAMES}): an operator's shell that exports its token must not stop
+ * `opengslb validate` or a server started from it.
+ */
 export function envAssignments(
   root: SchemaNode,
   env: NodeJS.ProcessEnv,
@@ -61,6 +68,7 @@ export function envAssignments(
     if (!name.startsWith(prefix) || text === undefined) continue;
     const path = resolveEnvPath(root, name.slice(prefix.length));
     if (path === undefined) {
+      if (CTL_ENV_NAMES.includes(name)) continue;
       problems.push({ path: [], message: `environment variable ${name} names no configuration key` });
       continue;
     }

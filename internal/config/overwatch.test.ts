@@ -217,6 +217,24 @@ describe('environment and flags', () => {
     ]);
   });
 
+  it("ignores opengslbctl's own variables (an operator's shell may export them)", () => {
+    const r = loadOverwatchConfig({
+      file: 'c.yaml',
+      text: minimal,
+      env: {
+        OPENGSLB_ADDRESS: '127.0.0.1:9443',
+        OPENGSLB_ADMIN_TOKEN: 's3cret',
+        OPENGSLB_API: 'http://x:8080',
+      },
+    });
+    assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+    assert.equal(
+      r.value.api.adminToken,
+      '',
+      'OPENGSLB_ADMIN_TOKEN is not api.admin_token (OPENGSLB_API_ADMIN_TOKEN)',
+    );
+  });
+
   it('takes flag over environment over file over default', () => {
     const text = `${minimal}\ndns: {listen_address: "127.0.0.1:1"}\nmetrics: {address: "127.0.0.1:2"}\napi: {address: "127.0.0.1:3"}\n`;
     const r = loadOverwatchConfig({
