@@ -269,7 +269,7 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     },
     transport: (reports) =>
       createGrpcTransport({
-        // No server-name override is ever set for Raft, so the setup's channel options are empty.
+        // No server-name override is ever set for Raft; the transport sets the same reconnect backoff itself.
         credentials: creds.client.credentials,
         heartbeatIntervalMs: o.heartbeatTimeoutMs / 10,
         advertiseAddress: o.advertise.raft,

@@ -7,6 +7,11 @@ describe('raftCredentials', () => {
   it('is plaintext with no file set', () => {
     assert.equal(raftCredentials({ certFile: '', keyFile: '', caFile: '' }).client.tls, false);
   });
+  it("gives every Raft-port client the Raft reconnect backoff (grpc-js's default rises to 120 s)", () => {
+    const { options } = raftCredentials({ certFile: '', keyFile: '', caFile: '' }).client;
+    assert.equal(options['grpc.initial_reconnect_backoff_ms'], 100);
+    assert.equal(options['grpc.max_reconnect_backoff_ms'], 1000);
+  });
   it('refuses a partial setting', () => {
     assert.throws(
       () => raftCredentials({ certFile: '/x.pem', keyFile: '/x.key', caFile: '' }),

@@ -4,6 +4,7 @@
  */
 import type { ServerCredentials } from '@grpc/grpc-js';
 import { type ChannelSetup, channelCredentials, serverCredentials } from '../internal/grpc/credentials.js';
+import { raftChannelOptions } from '../internal/raft/transport-grpc.js';
 
 /** PEM files of cluster.raft.tls. */
 export interface RaftTlsFiles {
@@ -19,8 +20,13 @@ export interface RaftTlsFiles {
  * @throws Error naming a missing file (all three must be set together) or an unusable one.
  */
 export function raftCredentials(tls: RaftTlsFiles): { server: ServerCredentials; client: ChannelSetup } {
+  // Every client of the Raft port gets the Raft channels' reconnect backoff, not grpc-js's 120 s ceiling.
+  const raftClient = (s: ChannelSetup): ChannelSetup => ({
+    ...s,
+    options: { ...s.options, ...raftChannelOptions() },
+  });
   const set = [tls.certFile, tls.keyFile, tls.caFile].filter((f) => f !== '').length;
-  if (set === 0) return { server: serverCredentials({}), client: channelCredentials({}) };
+  if (set === 0) return { server: serverCredentials({}), client: raftClient(channelCredentials({})) };
   if (set !== 3)
     throw new Error(
       'cluster.raft.tls: cert_file, key_file and ca_file must be set together (mutual TLS between peers)',
@@ -32,7 +38,9 @@ export function raftCredentials(tls: RaftTlsFiles): { server: ServerCredentials;
   try {
     return {
       server: serverCredentials({ certFile: tls.certFile, keyFile: tls.keyFile, clientCaFile: tls.caFile }),
-      client: channelCredentials({ caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile }),
+      client: raftClient(
+        channelCredentials({ caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile }),
+      ),
     };
   } catch (e: unknown) {
     throw rename(e);

@@ -16,6 +16,15 @@ import { messageToWire, SNAPSHOT_CHUNK_BYTES, snapshotChunks } from './raft-wire
 import type { Snapshot } from './storage.js';
 import type { Transport, TransportReports } from './transport.js';
 
+/**
+ * Reconnect backoff of every channel to a Raft port (transport, join, forwarded writes, transfers): grpc-js
+ * defaults to 1 s rising to 120 s, far longer than an election, so a peer back from a restart would stay
+ * unreachable long after it could vote again.
+ */
+export function raftChannelOptions(maxReconnectBackoffMs = 1000): ChannelOptions {
+  return { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': maxReconnectBackoffMs };
+}
+
 /** Default per-peer queue bound, in messages. */
 export const DEFAULT_MAX_QUEUED = 4096;
 /** Entry bytes above which an AppendEntries batch is split, keeping calls well under the 4 MiB message limit. */
@@ -82,10 +91,7 @@ export function createGrpcTransport(opts: GrpcTransportOptions): GrpcTransport {
   const timeoutMs = Math.max(200, 2 * opts.heartbeatIntervalMs);
   const snapshotTimeoutMs = opts.snapshotDeadlineMs ?? 60_000;
   const chunkBytes = opts.snapshotChunkBytes ?? SNAPSHOT_CHUNK_BYTES;
-  const channelOptions: ChannelOptions = {
-    'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': opts.maxReconnectBackoffMs ?? 1000,
-  };
+  const channelOptions = raftChannelOptions(opts.maxReconnectBackoffMs);
   const metadata: Record<string, string> =
     opts.advertiseAddress === undefined ? {} : { [RAFT_ADDRESS_METADATA]: opts.advertiseAddress };
   const peers = new Map<NodeId, Peer>();
