@@ -62,7 +62,7 @@ export interface ClusterRuntimeOptions {
   electionTimeoutMs: number;
   clog: ClusterLog;
   log: Logger;
-  onSoftState(s: SoftState): void;
+  onSoftState(s: SoftState, term: number): void;
 }
 
 /** The running cluster member. */
@@ -277,8 +277,8 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
         log,
       }),
     apply: applyEntry,
-    onSoftState: (s) => {
-      o.onSoftState(s);
+    onSoftState: (s, term) => {
+      o.onSoftState(s, term);
       for (const w of softWaiters) w(s);
     },
   });

@@ -40,16 +40,19 @@ export async function startClusterWiring(
 ): Promise<{ cluster: ClusterRuntime; dlog: DecisionLog }> {
   const { config, log, metrics } = o;
   const c = config.cluster;
-  let leaderSeen = '';
+  /** `term/leader` of the last leadership counted: each term's leader once, the same node re-elected too. */
+  let leadershipSeen = '';
   let roleSeen = '';
-  const onSoftState = (s: SoftState): void => {
+  let runtime: ClusterRuntime | undefined;
+  const onSoftState = (s: SoftState, term: number): void => {
     const leading = s.role === 'leader';
-    metrics.clusterIsLeader.set(leading ? 1 : 0);
+    // is_leader as every other surface reports it: a wiped bootstrap node leading its own new cluster is not.
+    metrics.clusterIsLeader.set(leading && runtime?.conflict() === undefined ? 1 : 0);
     metrics.clusterState.set(leading ? 2 : s.role === 'follower' ? 0 : 1);
-    if (s.leader !== '' && s.leader !== leaderSeen) {
-      leaderSeen = s.leader;
+    if (s.leader !== '' && `${term}/${s.leader}` !== leadershipSeen) {
+      leadershipSeen = `${term}/${s.leader}`;
       metrics.clusterLeaderChanges.inc();
-      log.info({ leader_id: s.leader }, 'leader elected');
+      log.info({ leader_id: s.leader, term }, 'leader elected');
     }
     // The seed guide's start-up lines (steps 2 and 3), once per role change.
     if (s.role !== roleSeen) {
@@ -94,6 +97,7 @@ export async function startClusterWiring(
       await o.hooks.settle?.();
     },
   });
+  runtime = cluster;
   log.info(
     { node_id: o.nodeName, bind_address: c.bindAddress, cluster_id: cluster.clusterId },
     'Raft node started',
@@ -115,6 +119,8 @@ export function refreshClusterGauges(
   startedMs: number,
 ): void {
   const st = cluster.status();
+  // Also here, not only on role changes: a conflict (wiped bootstrap node) is found after it took the lead.
+  metrics.clusterIsLeader.set(st.isLeader ? 1 : 0);
   metrics.clusterMembers.set(st.clusterSize);
   metrics.clusterTerm.set(st.term);
   metrics.clusterCommitIndex.set(st.commitIndex);

@@ -65,8 +65,8 @@ export interface RaftNodeOptions {
    * between Readies, so that state is exactly the one at the applied index.
    */
   snapshots?: { policy: SnapshotPolicy; capture(): Uint8Array };
-  /** Leader or role changed. */
-  onSoftState?(s: SoftState): void;
+  /** Leader or role changed; `term` is the node's term as it handles the change. */
+  onSoftState?(s: SoftState, term: number): void;
   /** A linearizable read point was confirmed (also resolves readIndex()). */
   onReadState?(rs: ReadState): void;
   /** Storage or the state machine failed; the node has stopped itself. Default: logged at error only. */
@@ -225,7 +225,7 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
       // Ask for the first lease now rather than at the next tick (up to T/10 later): the core holds the read
       // until this term's no-op commits, and a new leader answers DNS that much sooner after a failover.
       if (leading) renewLease();
-      opts.onSoftState?.(rd.softState);
+      opts.onSoftState?.(rd.softState, rd.hardState?.term ?? storage.hardState().term);
     }
     if (rd.snapshot !== undefined) {
       await storage.installSnapshot(rd.snapshot);

@@ -32,7 +32,7 @@ import {
   startClusterProc,
 } from '../testkit/cluster-procs.js';
 import { runCtl } from '../testkit/ctl.js';
-import { rcodeOf } from '../testkit/opengslb.js';
+import { metricValue, rcodeOf } from '../testkit/opengslb.js';
 import { waitFor } from '../testkit/wait.js';
 
 const NAME = 'app.example.com';
@@ -115,6 +115,13 @@ describe('cluster mode: a wiped bootstrap node', () => {
       assert.equal(rcodeOf(r), 'REFUSED', `query ${i} to the wiped node`);
     }
     assert.equal((await runOf(n1).api('/api/v1/cluster/health')).status, 503);
+    // The gauge agrees with REST (the sum(opengslb_cluster_is_leader) > 1 alert must not fire on it).
+    await waitFor(
+      'opengslb_cluster_is_leader 0 on the wiped node',
+      async () =>
+        metricValue(await runOf(n1).metrics(), 'opengslb_cluster_is_leader') === 0 ? true : undefined,
+      3000,
+    );
     // The old cluster is intact: one leader among the other two, still counting three members.
     const leader = await waitFor('the old cluster to have a leader', () => agreedLeader(others, 3), 10_000);
     const answer = await runOf(leader).udp(NAME);
