@@ -81,6 +81,11 @@ export interface ClusterRuntime extends ClusterView {
   /** Index of the latest Raft snapshot on disk (0 none): opengslb_cluster_snapshot_index. */
   snapshotIndex(): number;
   /**
+   * On the leader: members (itself included) heard from within the election timeout. Undefined elsewhere: a
+   * follower hears only from the leader and cannot tell whether the others are up.
+   */
+  reachableMembers(): number | undefined;
+  /**
    * On the leader: transfers leadership to the most up-to-date other voter and waits (at most two election
    * timeouts) until another node leads, so shutting down leaves no election-timeout gap. Elsewhere a no-op.
    * Never leaves the configuration: a stopped member is expected back.
@@ -386,6 +391,12 @@ export async function startClusterRuntime(o: ClusterRuntimeOptions): Promise<Clu
     conflict: () => conflict,
     membership,
     snapshotIndex: () => storage.snapshot()?.meta.index ?? 0,
+    reachableMembers: () => {
+      const st = node.status();
+      if (st.role !== 'leader' || st.progress === undefined) return undefined;
+      return [...st.conf.voters, ...st.conf.learners].filter((id) => st.progress?.[id]?.recentActive === true)
+        .length;
+    },
     async handOff() {
       const st = node.status();
       if (st.role !== 'leader' || bestVoter(st, nodeId) === undefined) return; // a single voter keeps leading

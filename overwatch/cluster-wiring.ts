@@ -121,7 +121,9 @@ export function refreshClusterGauges(
   const st = cluster.status();
   // Also here, not only on role changes: a conflict (wiped bootstrap node) is found after it took the lead.
   metrics.clusterIsLeader.set(st.isLeader ? 1 : 0);
-  metrics.clusterMembers.set(st.clusterSize);
+  // The seed's OpenGSLBClusterSizeReduced (members < 3 for 5m) is about members that are up: stopped nodes stay
+  // in the configuration (ADR 0007), so the leader reports those it hears from; followers cannot tell.
+  metrics.clusterMembers.set(cluster.reachableMembers() ?? st.clusterSize);
   metrics.clusterTerm.set(st.term);
   metrics.clusterCommitIndex.set(st.commitIndex);
   metrics.clusterAppliedIndex.set(st.lastApplied);

@@ -206,7 +206,7 @@ export function createOverwatchMetrics(registry: Registry, version: string): Ove
     }),
     clusterMembers: new Gauge({
       name: 'opengslb_cluster_members',
-      help: 'Members in the cluster configuration.',
+      help: 'Cluster members: on the leader those heard from within the election timeout, elsewhere every member of the configuration.',
       registers: [registry],
     }),
     clusterTerm: new Gauge({

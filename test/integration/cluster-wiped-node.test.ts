@@ -78,6 +78,14 @@ describe('cluster mode: a wiped bootstrap node', () => {
       () => agreedLeader(nodes.slice(0, 2), 3),
       10_000,
     );
+    // The leader no longer hears node-3: OpenGSLBClusterSizeReduced's series drops to 2.
+    const membersUp = async (n: ClusterProc) =>
+      metricValue(await runOf(n).metrics(), 'opengslb_cluster_members');
+    await waitFor(
+      'the leader to count 2 members up',
+      async () => ((await membersUp(leader)) === 2 ? true : undefined),
+      5000,
+    );
     const removed = await runCtl(runOf(leader), ['members', 'remove', 'node-3']);
     assert.equal(removed.code, 0, removed.stderr);
     await startClusterProc(n3, config);
@@ -86,6 +94,12 @@ describe('cluster mode: a wiped bootstrap node', () => {
       () => agreedLeader(nodes, 3),
       15_000,
     ).catch(async (e: unknown) => assert.fail(`${String(e)}\n${await describeClusterProcs(nodes)}`));
+    const now = await waitFor('a leader over three', () => agreedLeader(nodes, 3), 5000);
+    await waitFor(
+      'the leader to count 3 members up',
+      async () => ((await membersUp(now)) === 3 ? true : undefined),
+      5000,
+    );
   });
 
   it('refuses to serve after a restart with --bootstrap on an empty data dir, and the cluster keeps going', async () => {
