@@ -85,7 +85,8 @@ const PREFIX = 'lease/';
 export function createLeaderLease(id: string, leaseMs: number): LeaderLease {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  // Contexts are `<id>/lease/<seq>`; the proposal tracker's are `<id>/<seq>` and never contain "lease/".
+  // Contexts are `<id>/lease/<seq>`; the proposal tracker's are `<id>/<hex>/<seq>` and never contain "lease/".
+  // A restarted leader holds no reads from before (they live in memory), so lease contexts need no incarnation.
   const prefix = `${id}/${PREFIX}`;
   /** Issue time by sequence number, ascending. */
   const pending = new Map<number, number>();

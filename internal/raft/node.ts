@@ -5,6 +5,7 @@
  * acknowledgement must never promise state that a crash could lose; Raft thesis §3.8), apply committed
  * entries in order, advance.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MemberAddresses } from '../gen/opengslb/v1/raft_pb.js';
 import { type ConfChange, decodeConfChange } from './core/conf-change.js';
@@ -157,6 +158,7 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   let leading = false;
   const tracker = createProposalTracker({
     id,
+    incarnation: randomBytes(6).toString('hex'),
     readTimeoutMs: opts.readTimeoutMs ?? 2 * opts.heartbeatTimeoutMs,
     leader: () => core.status().leader,
     applied: core.status().applied,

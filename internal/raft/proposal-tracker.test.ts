@@ -4,7 +4,7 @@ import { ProposalDroppedError } from './core/errors.js';
 import { createProposalTracker } from './proposal-tracker.js';
 
 const tracker = (readTimeoutMs = 60_000) =>
-  createProposalTracker({ id: 'n1', readTimeoutMs, leader: () => 'n2' });
+  createProposalTracker({ id: 'n1', incarnation: 'a1', readTimeoutMs, leader: () => 'n2' });
 const droppedWith = (detail: RegExp) => (e: unknown) => {
   assert.ok(e instanceof ProposalDroppedError);
   assert.equal(e.reason, 'not-leader');
@@ -58,6 +58,24 @@ describe('proposal tracker', () => {
     assert.equal(settled, false, 'read resolved before index 7 was applied');
     t.applied(7, 1);
     assert.equal(await done, 7);
+  });
+
+  it('never takes a read point meant for a read of an earlier process (contexts name the incarnation)', async () => {
+    // A follower's read, still held by the leader when the follower restarts (and times out in the old process).
+    const before = tracker(1).read();
+    before.done.catch(() => {});
+    const t = createProposalTracker({
+      id: 'n1',
+      incarnation: 'b2',
+      readTimeoutMs: 60_000,
+      leader: () => 'n2',
+    });
+    const { context, done } = t.read();
+    assert.notDeepEqual(context, before.context, 'same id and sequence number, another incarnation');
+    t.applied(9, 1);
+    t.readState({ index: 3, context: before.context }); // the old read's answer arrives: not ours
+    t.readState({ index: 9, context });
+    assert.equal(await done, 9);
   });
 
   it('times out a read that gets no read point', async () => {

@@ -10,6 +10,11 @@ import type { ReadState } from './core/raft.js';
 /** Options of {@link createProposalTracker}. */
 export interface ProposalTrackerOptions {
   id: NodeId;
+  /**
+   * Differs on every process start. Read contexts name it: a read the leader still holds from before a
+   * restart must not answer (with its older read point) a new read that reuses its sequence number.
+   */
+  incarnation: string;
   /** How long a read waits for its read point before it is rejected, in ms. */
   readTimeoutMs: number;
   /** The current leader hint for rejections. */
@@ -87,8 +92,8 @@ export function createProposalTracker(opts: ProposalTrackerOptions): ProposalTra
       }
     },
     read() {
-      // Unique across nodes too: a follower's reads are answered by the leader, keyed by context.
-      const key = `${opts.id}/${++seq}`;
+      // Unique across nodes and restarts: a follower's reads are answered by the leader, keyed by context.
+      const key = `${opts.id}/${opts.incarnation}/${++seq}`;
       const done = new Promise<number>((resolve, reject) => {
         const r: PendingRead = { resolve, reject, index: undefined, timer: undefined };
         r.timer = setTimeout(() => {
