@@ -362,6 +362,25 @@ export async function startOverwatchNode(opts: OverwatchNodeOptions): Promise<Ov
       if (restartNeeded.length > 0) {
         log.warn({ listeners: restartNeeded }, 'listen addresses changed; they take effect after a restart');
       }
+      // Identity, Raft and gossip settings are read once at start; overwatch and predictive_health apply now.
+      const fixedAtStart = (
+        [
+          'mode',
+          'nodeName',
+          'bindAddress',
+          'advertiseAddress',
+          'bootstrap',
+          'join',
+          'raft',
+          'gossip',
+        ] as const
+      ).filter((k) => JSON.stringify(next.cluster[k]) !== JSON.stringify(config.cluster[k]));
+      if (fixedAtStart.length > 0) {
+        log.warn(
+          { keys: fixedAtStart.map((k) => `cluster.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`) },
+          'cluster settings changed; they take effect after a restart',
+        );
+      }
       const policyChanged =
         JSON.stringify(next.cluster.predictiveHealth) !== JSON.stringify(config.cluster.predictiveHealth);
       config = next;

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createFrameReader, frameMessage } from '../../internal/dns/tcp-frames.js';
 import { encodeQuery } from '../../internal/dns/wire.js';
 import { startBackends, type TestBackend } from '../testkit/backends.js';
+import { jsonLogLines } from '../testkit/cluster-observe.js';
 import { FAST_CHECK, type GslbYaml, gslbConfig, serversOf } from '../testkit/config.js';
 import { waitHealth } from '../testkit/observe.js';
 import { answerData, type RunningOpengslb, rcodeOf, startOpengslb } from '../testkit/opengslb.js';
@@ -158,6 +159,28 @@ describe('SIGHUP reload', () => {
     }
     assert.equal(await reloaded, 1);
     assert.deepEqual(Object.fromEntries(bad), {}, 'answers other than both backends during the reload');
+  });
+
+  it('says which changed settings wait for a restart (Raft timing here), and applies the rest', async () => {
+    assert.ok(run);
+    const r = run;
+    r.writeConfig(
+      gslbConfig(r.ports, {
+        ...second(),
+        cluster: { raft: { heartbeat_timeout: '2s', election_timeout: '2s' } },
+      }),
+    );
+    r.signal('SIGHUP');
+    assert.equal(await reloadCounted('success'), 1);
+    const line = await waitFor(
+      'the restart-needed warning',
+      () =>
+        jsonLogLines(r.output()).find(
+          (l) => l.msg === 'cluster settings changed; they take effect after a restart',
+        ),
+      3000,
+    );
+    assert.deepEqual(line['keys'], ['cluster.raft']);
   });
 });
 
