@@ -28,6 +28,7 @@ ${overwatchFlags.map((f) => `  --${f.flag}${f.boolean ? '' : ' VALUE'}`.padEnd(2
 Signals: SIGHUP reloads the configuration; SIGTERM/SIGINT drain and exit.
 Docs: docs/configuration.md (every key), README.md (quick start), docs/cluster.md (cluster mode).`;
 
+/** Shutdown budget after SIGTERM; a cluster leader gets its hand-off wait (2 x heartbeat_timeout) on top. */
 const STOP_DEADLINE_MS = 5000;
 
 function fail(code: 1 | 2, lines: string[]): never {
@@ -130,14 +131,16 @@ async function main(): Promise<void> {
     config = next.value;
     node.reload(config);
   };
+  const clustered = config.cluster.mode === 'cluster';
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    const deadlineMs = STOP_DEADLINE_MS + (clustered ? 2 * config.cluster.raft.heartbeatTimeoutMs : 0);
     const deadline = setTimeout(() => {
-      log.error({ deadline_ms: STOP_DEADLINE_MS }, 'shutdown deadline passed; exiting');
+      log.error({ deadline_ms: deadlineMs }, 'shutdown deadline passed; exiting');
       process.exit(1);
-    }, STOP_DEADLINE_MS);
+    }, deadlineMs);
     deadline.unref();
     if (node === undefined) return; // start-up finishes, sees `stopping` and stops
     node.stop().then(
