@@ -299,7 +299,9 @@ export const overwatchSchema = obj(
               default: '',
             }),
           },
-          { doc: 'Gossip between overwatch nodes.' },
+          {
+            doc: 'Gossip between overwatch nodes. Not built yet: these keys are validated and `bind_address` is advertised in the member list, but nothing listens on it (docs/cluster.md, "Not there yet").',
+          },
         ),
         overwatch: obj(
           {

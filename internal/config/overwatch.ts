@@ -28,7 +28,11 @@ export const overwatchFlags: ReadonlyArray<{ flag: string; path: string[]; help:
   { flag: 'api-address', path: ['api', 'address'], help: 'REST API address' },
   { flag: 'metrics-address', path: ['metrics', 'address'], help: 'Prometheus metrics address' },
   { flag: 'grpc-address', path: ['grpc', 'address'], help: 'agent/admin gRPC address' },
-  { flag: 'gossip-address', path: ['cluster', 'gossip', 'bind_address'], help: 'gossip address' },
+  {
+    flag: 'gossip-address',
+    path: ['cluster', 'gossip', 'bind_address'],
+    help: 'gossip address (advertised only; gossip is not built yet)',
+  },
 ];
 
 export interface OverwatchLoadOptions {
