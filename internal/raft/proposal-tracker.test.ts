@@ -78,6 +78,14 @@ describe('proposal tracker', () => {
     assert.equal(await done, 9);
   });
 
+  it('times out a confirmed read whose read point is never applied here', async () => {
+    const t = tracker(20);
+    const { context, done } = t.read();
+    t.readState({ index: 7, context });
+    t.applied(6, 1);
+    await assert.rejects(done, droppedWith(/read index 7 confirmed but not applied here within 20 ms/));
+  });
+
   it('times out a read that gets no read point', async () => {
     const { done } = tracker(20).read();
     await assert.rejects(done, droppedWith(/no read index confirmed within 20 ms/));

@@ -96,13 +96,17 @@ export function createProposalTracker(opts: ProposalTrackerOptions): ProposalTra
       const key = `${opts.id}/${opts.incarnation}/${++seq}`;
       const done = new Promise<number>((resolve, reject) => {
         const r: PendingRead = { resolve, reject, index: undefined, timer: undefined };
+        // One deadline for the whole read: a confirmed read point this node never applies (cut off from the
+        // leader right after the confirmation) must fail too, not wait forever.
         r.timer = setTimeout(() => {
           reads.delete(key);
           reject(
             new ProposalDroppedError(
               'not-leader',
               opts.leader(),
-              `no read index confirmed within ${opts.readTimeoutMs} ms`,
+              r.index === undefined
+                ? `no read index confirmed within ${opts.readTimeoutMs} ms`
+                : `read index ${r.index} confirmed but not applied here within ${opts.readTimeoutMs} ms`,
             ),
           );
         }, opts.readTimeoutMs);
@@ -119,9 +123,7 @@ export function createProposalTracker(opts: ProposalTrackerOptions): ProposalTra
         r.resolve(rs.index);
         return;
       }
-      // Confirmed: the leader vouched for it, only the local apply is outstanding.
-      clearTimeout(r.timer);
-      r.timer = undefined;
+      // Confirmed: the leader vouched for it, only the local apply is outstanding (still under the deadline).
       r.index = rs.index;
     },
     cancelRead(context, e) {

@@ -168,7 +168,12 @@ export async function openFileStorage(dir: string, opts: FileStorageOptions = {}
       }
       for (const w of seg.writes) {
         const fh = await handle(w.name);
-        if (w.truncateTo !== undefined) await fh.truncate(w.truncateTo);
+        if (w.truncateTo !== undefined) {
+          await fh.truncate(w.truncateTo);
+          // The cut must be durable before new records land where old ones were: otherwise a crash could leave
+          // new records followed by old valid ones, which recovery rightly reads as corruption (not a torn tail).
+          await fh.datasync();
+        }
         await writeAllAt(fh, w.bytes, w.position);
         await fh.datasync();
         if (w.create) await fsyncDir(root);

@@ -72,6 +72,7 @@ export function abortTransfer(r: RaftState, L: LeaderRole, reason: string): void
 
 /** Asks `to` to campaign at once (it has our whole log); its vote requests bypass leases. */
 export function sendTimeoutNow(r: RaftState, to: NodeId): void {
+  if (r.role.kind === 'leader') r.role.timeoutNowSent = true;
   r.logger.info({ to }, 'sent timeout-now');
   send(r, { type: 'timeout-now', to });
 }
@@ -219,6 +220,13 @@ export function tickLeader(r: RaftState, L: LeaderRole): void {
   if (r.electionElapsed >= r.cfg.electionTicks) {
     r.electionElapsed = 0;
     if (L.transferee !== '') abortTransfer(r, L, 'timed out');
+  }
+  if (L.timeoutNowSent && L.transferee === '') {
+    // The transfer ended (timed out, or its target was removed) after the target was told to campaign: its
+    // lease-overriding votes may still be in flight, so leading on would let a lease outlive the leadership.
+    r.logger.warn({ term: r.term }, 'transfer ended after timeout-now; stepping down');
+    becomeFollower(r, r.term, '');
+    return;
   }
   if (r.cfg.checkQuorum) {
     const active = (id: NodeId): boolean => {

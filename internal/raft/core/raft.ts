@@ -61,6 +61,12 @@ export interface LeaderRole {
   /** Ticks since becoming leader: the clock of Progress.lastActive. */
   ticks: number;
   /**
+   * A timeout-now went out this term. Its receiver campaigns with votes that override the followers' lease
+   * side, and they may arrive arbitrarily late, so once the transfer ends without it leading, this leader can
+   * no longer vouch for its lease: it steps down at its next tick (tickLeader).
+   */
+  timeoutNowSent: boolean;
+  /**
    * A heartbeat round went out since the last tick (a ReadIndex confirmation): the round due at the next
    * tick is skipped, so a leader taking a lease read every tick still sends one round per tick, not two.
    */
@@ -183,6 +189,7 @@ export function becomeLeader(r: RaftState): void {
     readOnly: createReadOnly(),
     pendingReads: [],
     ticks: 0,
+    timeoutNowSent: false,
     heartbeatSinceTick: false,
   };
   r.role = role;
