@@ -175,6 +175,8 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   });
   /** Addresses given to the transport, so hints never override an authoritative one. */
   const known = new Map<NodeId, string>();
+  /** Removed peers whose transport entry waits until the core no longer replicates to them. */
+  const removing = new Set<NodeId>();
   const setPeer = (peer: NodeId, address: string): void => {
     known.set(peer, address);
     transport.setPeer(peer, address);
@@ -191,8 +193,9 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
 
   /**
    * Keeps the transport's address book in step with conf entries (on append and again on apply). A removed
-   * peer is dropped only once its removal is applied: the leader must still deliver the removing entry to it
-   * (Raft thesis §4.2.2), or it would never learn it left and keep campaigning.
+   * peer is dropped once its removal is applied and, on the leader, once the core stopped replicating to it:
+   * the leader keeps sending a live removed node the entry that removes it (Raft thesis §4.2.2), or it would
+   * never learn it left and keep campaigning.
    */
   function learnPeer(e: Entry, applied: boolean): void {
     if (e.kind !== 'conf') return;
@@ -200,14 +203,25 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
     if (!cc.ok || cc.value.node === id) return;
     if (cc.value.type === 'remove') {
       if (!applied) return;
-      known.delete(cc.value.node);
-      transport.removePeer(cc.value.node);
+      removing.add(cc.value.node);
+      dropRemovedPeers();
       return;
     }
     if (cc.value.context === undefined) return;
     const addrs = decodeMemberAddresses(cc.value.context);
     if (addrs.ok && addrs.value.raft !== '') setPeer(cc.value.node, addrs.value.raft);
     else log.warn({ index: e.index, peer: cc.value.node }, 'conf entry without a usable Raft address');
+  }
+
+  function dropRemovedPeers(): void {
+    if (removing.size === 0) return;
+    const progress = core.status().progress;
+    for (const peer of removing) {
+      if (progress?.[peer] !== undefined) continue;
+      removing.delete(peer);
+      known.delete(peer);
+      transport.removePeer(peer);
+    }
   }
 
   /** Feeds a snapshot's address book to the transport. */
@@ -298,6 +312,7 @@ export function startRaftNode(opts: RaftNodeOptions): RaftNode {
   const timer = setInterval(() => {
     core.tick();
     renewLease();
+    dropRemovedPeers();
     kick();
   }, timing.tickMs);
   kick();
