@@ -4,6 +4,7 @@
  * the periodic cluster gauges. Standalone nodes use none of this; overwatch/node.ts picks one or the other.
  */
 import type { Logger } from 'pino';
+import { advertisedRaftAddress } from '../internal/config/overwatch-checks.js';
 import type { OverwatchConfig } from '../internal/config/overwatch-schema.js';
 import type { SoftState } from '../internal/raft/core/ready.js';
 import { createClusterLog } from './cluster-log.js';
@@ -77,7 +78,7 @@ export async function startClusterWiring(
     dataDir: o.dataDir,
     bindAddress: c.bindAddress,
     advertise: {
-      raft: c.advertiseAddress === '' ? c.bindAddress : c.advertiseAddress,
+      raft: advertisedRaftAddress(config),
       gossip: c.gossip.bindAddress,
       grpc: config.grpc.address,
       api: config.api.address,

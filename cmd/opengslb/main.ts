@@ -131,12 +131,13 @@ async function main(): Promise<void> {
     config = next.value;
     node.reload(config);
   };
-  const clustered = config.cluster.mode === 'cluster';
+  // Raft settings are read once at start (a reload does not change them), so the hand-off wait is fixed here.
+  const handOffMs = config.cluster.mode === 'cluster' ? 2 * config.cluster.raft.heartbeatTimeoutMs : 0;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const deadlineMs = STOP_DEADLINE_MS + (clustered ? 2 * config.cluster.raft.heartbeatTimeoutMs : 0);
+    const deadlineMs = STOP_DEADLINE_MS + handOffMs;
     const deadline = setTimeout(() => {
       log.error({ deadline_ms: deadlineMs }, 'shutdown deadline passed; exiting');
       process.exit(1);

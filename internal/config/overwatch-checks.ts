@@ -105,28 +105,33 @@ export function crossCheckOverwatch(c: OverwatchConfig): Problem[] {
   return problems;
 }
 
+/** The Raft address peers dial: `cluster.advertise_address`, or the bind address when none is set. */
+export function advertisedRaftAddress(c: OverwatchConfig): string {
+  return c.cluster.advertiseAddress === '' ? c.cluster.bindAddress : c.cluster.advertiseAddress;
+}
+
 /**
  * Problems a cluster member can only be judged on at start, with flags and environment applied: the seed's
  * shared file leaves `bind_address` at its wildcard default and each node sets its own by
  * `OPENGSLB_CLUSTER_BIND_ADDRESS`, so `opengslb validate` of that file alone must not flag it.
  */
 export function clusterStartProblems(c: OverwatchConfig): Problem[] {
-  const problems: Problem[] = [];
-  if (c.cluster.mode === 'cluster') {
-    // Peers dial the advertised Raft address (default: the bind address); a wildcard would make each of them
-    // dial itself. hashicorp/raft refuses a non-advertisable address the same way.
-    const raftAddress =
-      c.cluster.advertiseAddress === '' ? c.cluster.bindAddress : c.cluster.advertiseAddress;
-    const hp = parseHostPort(raftAddress);
-    if (hp !== undefined && isWildcardHost(hp.host)) {
-      problems.push({
-        path: ['cluster', c.cluster.advertiseAddress === '' ? 'bind_address' : 'advertise_address'],
-        message:
-          c.cluster.advertiseAddress === ''
-            ? `"${raftAddress}" listens on every interface, so peers cannot dial it: bind a concrete address (--bind-address 10.0.1.1:7000) or set cluster.advertise_address (--advertise-address)`
-            : `"${raftAddress}" is not an address peers can dial: advertise this node's own host:port`,
-      });
-    }
-  }
-  return problems;
+  if (c.cluster.mode !== 'cluster') return [];
+  // A wildcard would make every peer dial itself; hashicorp/raft refuses a non-advertisable address the same way.
+  const raftAddress = advertisedRaftAddress(c);
+  const hp = parseHostPort(raftAddress);
+  if (hp === undefined || !isWildcardHost(hp.host)) return [];
+  return c.cluster.advertiseAddress === ''
+    ? [
+        {
+          path: ['cluster', 'bind_address'],
+          message: `"${raftAddress}" listens on every interface, so peers cannot dial it: bind a concrete address (--bind-address 10.0.1.1:7000) or set cluster.advertise_address (--advertise-address)`,
+        },
+      ]
+    : [
+        {
+          path: ['cluster', 'advertise_address'],
+          message: `"${raftAddress}" is not an address peers can dial: advertise this node's own host:port`,
+        },
+      ];
 }
